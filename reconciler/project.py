@@ -53,6 +53,9 @@ class Environment(Model):
     url: str = DEFAULT_URL
     token_env: str = DEFAULT_TOKEN_ENV
     insecure: bool = False
+    # The engine's throttle (contract §1.3); a time-scaled sandbox needs a shorter window.
+    rate_limit: int = Field(30, ge=1)
+    rate_window_seconds: float = Field(60.0, gt=0)
     scope: Scope | None = None
     variables: dict[str, str] = Field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
