@@ -68,7 +68,13 @@ class GitError(GitOpsError):
 
 
 class EngineError(GitOpsError):
-    """Anything that went wrong talking to the engine."""
+    """Anything that went wrong talking to the engine.
+
+    ``maybe_committed`` is True when a write may have landed although no answer came
+    (connection dropped or timed out after sending): callers re-read instead of retrying.
+    """
+
+    maybe_committed: bool = False
 
 
 class EngineUnavailable(EngineError):
