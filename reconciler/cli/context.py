@@ -1,0 +1,90 @@
+"""The one place that reads the process environment: engine settings, tokens, GitHub flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from reconciler.engine.client import EngineConfig
+from reconciler.errors import UsageError
+from reconciler.project import DEFAULT_TOKEN_ENV, DEFAULT_URL, Environment, Project
+
+
+@dataclass(frozen=True)
+class Options:
+    """Options shared by every command."""
+
+    root: Path
+    env_name: str | None
+    insecure: bool = False
+
+
+def environ() -> Mapping[str, str]:
+    """The process environment (secret values are looked up in it at apply time only)."""
+    return os.environ
+
+
+def in_github_actions() -> bool:
+    """True when running inside a GitHub Actions job."""
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def github_file(name: str) -> Path | None:
+    """$GITHUB_OUTPUT / $GITHUB_STEP_SUMMARY when running in Actions, else None."""
+    value = os.environ.get(name)
+    return Path(value) if value and in_github_actions() else None
+
+
+def selected_env(project: Project, env_name: str | None) -> tuple[str | None, Environment | None]:
+    """The environment chosen by --env, else polyant.yaml's defaultEnvironment, else none."""
+    name = env_name or project.default_environment
+    if name is None:
+        return None, None
+    if name not in project.environments:
+        known = ", ".join(sorted(project.environments)) or "none are defined"
+        raise UsageError(f"environment {name!r} is not in polyant.yaml (known: {known})")
+    return name, project.environments[name]
+
+
+def engine_config(project: Project, opts: Options) -> EngineConfig:
+    """URL, token and pacing for the selected engine; the token only ever comes from env."""
+    name, env = selected_env(project, opts.env_name)
+    url = env.url if env else DEFAULT_URL
+    if opts.env_name is None and os.environ.get("POLYANT_URL"):
+        url = os.environ["POLYANT_URL"]
+    token_var = env.token_env if env else DEFAULT_TOKEN_ENV
+    token = os.environ.get(token_var, "")
+    if not token:
+        where = f"environment {name!r} reads it from" if name else "it is read from"
+        raise UsageError(
+            f"no engine token: set {token_var} ({where} that variable; "
+            "`polyant-gitops token` mints one from the engine's AUTH_SECRET)"
+        )
+    return EngineConfig(
+        url=url.rstrip("/"),
+        token=token,
+        insecure=opts.insecure or bool(env and env.insecure),
+        rate_limit=_number("POLYANT_RATE_LIMIT", env.rate_limit if env else 30, int),
+        rate_window_s=_number(
+            "POLYANT_RATE_WINDOW_SECONDS", env.rate_window_seconds if env else 60.0, float
+        ),
+    )
+
+
+N = TypeVar("N", int, float)
+
+
+def _number(var: str, default: N, kind: type[N]) -> N:
+    raw = os.environ.get(var)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise UsageError(f"{var}={raw!r} is not a number") from None
+    if value <= 0:
+        raise UsageError(f"{var} must be positive")
+    return value

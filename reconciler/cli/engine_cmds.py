@@ -1,0 +1,175 @@
+"""Commands that talk to the engine: export, plan, apply, drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler import render, safety
+from reconciler.cli import context, github_out, scoping
+from reconciler.cli.options import common, finish, options
+from reconciler.cli.pipeline import engine, load_valid, make_plan
+from reconciler.cli.saved import apply_and_report, plan_to_apply
+from reconciler.engine.read import read_live
+from reconciler.planfile import plan_to_json
+from reconciler.repo import load_project
+from reconciler.writer import write_repo
+
+EXIT_CHANGES, EXIT_UNSAFE = 3, 4
+
+
+@click.command()
+@common
+@click.option("--instance", "instances", multiple=True, help="Export only this instance.")
+@click.option("--skills/--no-skills", default=True, help="Export the custom skills too.")
+@click.option("--full", is_flag=True, help="Write every field, even ones the files omit.")
+def export(
+    root: Path, env_name: str | None, insecure: bool, instances: tuple[str, ...], skills: bool,
+    full: bool,
+) -> None:
+    """Write the live engine's instances and skills into the repository's files."""
+    opts = options(root, env_name, insecure)
+    loaded = load_project(opts.root, env=opts.env_name)
+    name, _ = context.selected_env(loaded.project, opts.env_name)
+    with engine(loaded, opts) as client:
+        live = read_live(
+            client, scope=loaded.project.scope_for(name), only=instances or None, skills=skills
+        )
+    result = write_repo(
+        opts.root,
+        live.state,
+        only_instances=instances or None,
+        skills=skills,
+        agent_owned_prompts=loaded.project.agent_owned_prompts,
+        full=full,
+    )
+    for notice in live.notices:
+        click.echo(f"warning: {notice.key}: {notice.message}", err=True)
+    click.echo(f"export: {len(result.written)} file(s) written, {len(result.unchanged)} unchanged")
+    finish(0)
+
+
+@click.command()
+@common
+@click.option("--prune", is_flag=True, help="Plan deletes of objects missing from the repo.")
+@click.option("--force", is_flag=True, help="Ignore the safety thresholds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save plan JSON.")
+@click.option("--markdown-out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes.")
+@click.option("--changed-since", "ref", help="Plan only what changed since this git ref.")
+@click.option("--shard", help="Plan shard I of N of the managed instances, e.g. 2/4.")
+def plan(
+    root: Path, env_name: str | None, insecure: bool, prune: bool, force: bool, fmt: str,
+    out: Path | None, markdown_out: Path | None, detailed_exitcode: bool, ref: str | None,
+    shard: str | None,
+) -> None:
+    """Show what apply would change on the engine."""
+    opts = options(root, env_name, insecure)
+    loaded = load_valid(opts)
+    with engine(loaded, opts) as client:
+        scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard)
+        planned = make_plan(loaded, client, opts, prune=prune, force=force, only=scoped.only)
+    the_plan = scoping.stamp(planned.plan, scoped, opts)
+    marker = f"<!-- polyant-gitops:plan:{the_plan.environment or 'default'} -->"
+    markdown = render.to_markdown(the_plan, title=_title(the_plan), marker=marker)
+    if out:
+        _write(out, plan_to_json(the_plan))
+    if markdown_out:
+        _write(markdown_out, markdown)
+    shown = {"text": lambda: render.to_text(the_plan, color=_color()), "markdown": lambda: markdown,
+             "json": lambda: render.to_json(the_plan)}[fmt]()
+    click.echo(shown)
+    github_out.plan_outputs(the_plan, markdown)
+    finish(_plan_exit(the_plan.unsafe, the_plan.has_changes, detailed_exitcode))
+
+
+@click.command()
+@common
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--expect-checksum", help="Refuse unless the change set has this checksum.")
+@click.option("--prune", is_flag=True, help="Apply deletes of objects missing from the repo.")
+@click.option("--force", is_flag=True, help="Ignore the safety thresholds.")
+@click.option("--dry-run", is_flag=True, help="Print the exact calls without sending writes.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="JSON report.")
+@click.option("--changed-since", "ref", help="Apply only what changed since this git ref.")
+@click.option("--shard", help="Apply shard I of N of the managed instances, e.g. 2/4.")
+def apply(
+    root: Path, env_name: str | None, insecure: bool, plan_file: Path | None,
+    expect_checksum: str | None, prune: bool, force: bool, dry_run: bool, report: Path | None,
+    ref: str | None, shard: str | None,
+) -> None:
+    """Make the engine match the repository (or execute a saved plan)."""
+    opts = options(root, env_name, insecure)
+    loaded = load_valid(opts)
+    with engine(loaded, opts) as client:
+        the_plan = plan_to_apply(
+            loaded, client, opts, plan_file=plan_file, prune=prune, force=force, ref=ref,
+            shard=shard, expect_checksum=expect_checksum,
+        )
+        click.echo(render.to_text(the_plan, color=_color()))
+        if the_plan.unsafe:
+            finish(EXIT_UNSAFE)
+        result = apply_and_report(loaded, client, opts, the_plan, prune=prune, dry_run=dry_run)
+    if report:
+        _write(report, result.to_json())
+    github_out.apply_outputs(result)
+    finish(0 if result.ok() else 1)
+
+
+@click.command()
+@common
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report.")
+def drift(root: Path, env_name: str | None, insecure: bool, fmt: str, out: Path | None) -> None:
+    """Report where the engine differs from the repository's default branch (exit 3)."""
+    from reconciler import drift as drifting
+    from reconciler import gitscope
+
+    opts = options(root, env_name, insecure)
+    loaded = load_valid(opts)
+    with engine(loaded, opts) as client:
+        planned = make_plan(loaded, client, opts, prune=True, force=True)
+    the_plan = scoping.stamp(planned.plan, None, opts)
+    env = the_plan.environment or "default"
+    info = {"branch": scoping.branch_name(opts.root), "commit": the_plan.commit,
+            "last_applied": gitscope.last_applied(opts.root, env) if the_plan.commit else None}
+    marker = f"<!-- polyant-gitops:drift:{env} -->"
+    text = {"json": lambda: drifting.drift_json(the_plan, **info),
+            "markdown": lambda: drifting.drift_markdown(the_plan, marker=marker, **info),
+            "text": lambda: render.to_text(the_plan, color=_color())}[fmt]()
+    if out:
+        _write(out, text)
+    click.echo(text)
+    finish(EXIT_CHANGES if the_plan.has_changes else 0)
+
+
+def _plan_exit(unsafe: bool, changes: bool, detailed: bool) -> int:
+    if unsafe:
+        return EXIT_UNSAFE
+    return EXIT_CHANGES if changes and detailed else 0
+
+
+def _title(the_plan: object) -> str:
+    env = getattr(the_plan, "environment", None)
+    return f"polyant-gitops plan — {env}" if env else "polyant-gitops plan"
+
+
+def _color() -> bool:
+    stream = click.get_text_stream("stdout")
+    return stream.isatty() and not context.environ().get("NO_COLOR")
+
+
+def _write(path: Path, text: str) -> None:
+    # Write beside the target and rename, so a crash never leaves half a file.
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def register(group: click.Group) -> None:
+    """Attach this module's commands."""
+    for command in (export, plan, apply, drift):
+        group.add_command(command)
+    _ = safety  # imported for its side-effect-free API used by pipeline

@@ -1,0 +1,93 @@
+"""Shared steps of the engine commands: load the repo, open the engine, read, diff."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from reconciler import plan as planning
+from reconciler import safety
+from reconciler.changes import LiveSnapshot, Plan
+from reconciler.cli import context
+from reconciler.cli.progress import Progress
+from reconciler.engine.client import EngineClient
+from reconciler.engine.read import read_live
+from reconciler.errors import ConfigError
+from reconciler.repo import LoadedRepo, load_repo
+from reconciler.validate import validate_state
+
+
+def load_valid(opts: context.Options) -> LoadedRepo:
+    """Load the repo and fail with every error-level problem at once."""
+    loaded = load_repo(opts.root, env=opts.env_name)
+    problems = validate_state(loaded)
+    errors = [p for p in problems if p.severity == "error"]
+    for warning in (p for p in problems if p.severity != "error"):
+        print(f"warning: {warning}", file=sys.stderr)
+    if errors:
+        raise ConfigError(errors)
+    return loaded
+
+
+@contextmanager
+def engine(loaded: LoadedRepo, opts: context.Options) -> Iterator[EngineClient]:
+    """An engine client for the selected environment, with a throttle-aware progress line."""
+    config = context.engine_config(loaded.project, opts)
+    progress = Progress(enabled=sys.stderr.isatty())
+    with EngineClient(config, on_wait=progress.waiting) as client, progress:
+        progress.attach(client)
+        yield client
+
+
+@dataclass
+class Planned:
+    """A plan and the live snapshot it was computed from."""
+
+    plan: Plan
+    live: LiveSnapshot
+
+
+def make_plan(
+    loaded: LoadedRepo,
+    client: EngineClient,
+    opts: context.Options,
+    *,
+    prune: bool,
+    force: bool,
+    only: Collection[str] | None = None,
+) -> Planned:
+    """Read what the plan needs from the engine and diff it against the repo."""
+    env_name, _ = context.selected_env(loaded.project, opts.env_name)
+    scope = loaded.project.scope_for(env_name)
+    live = read_live(client, scope=scope, only=only)
+    supplied = _supplied_secret_vars(loaded)
+    plan = planning.diff(
+        loaded.state,
+        live,
+        loaded.project,
+        env=env_name,
+        prune=prune,
+        only=only,
+        supplied_secrets=supplied,
+    )
+    plan.environment = env_name
+    plan.engine_url = client.config.url
+    managed = len(live.state.instances) + len(live.state.skills)
+    safety.check_safety(plan, loaded.project, managed_count=managed, force=force)
+    return Planned(plan=plan, live=live)
+
+
+def _supplied_secret_vars(loaded: LoadedRepo) -> set[str]:
+    # Only the NAMES of variables that are set: values stay in the environment.
+    from reconciler.secretenv import secret_var
+
+    env = context.environ()
+    names = set()
+    for slug, inst in loaded.state.instances.items():
+        for key in inst.secrets or []:
+            var = secret_var(slug, key)
+            if env.get(var):
+                names.add(var)
+    return names

@@ -1,0 +1,52 @@
+"""Commands that need no engine: validate and schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.cli import context
+from reconciler.cli.options import finish
+from reconciler.repo import load_repo
+from reconciler.schema import write_schemas
+from reconciler.validate import format_problem, validate_state
+
+
+@click.command()
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--env", "env_name", help="Resolve variables and overrides of this environment.")
+def validate(root: Path, env_name: str | None) -> None:
+    """Check the repository; every problem at once as file:line:col (exit 1 on errors)."""
+    loaded = load_repo(root.resolve(), env=env_name)
+    problems = validate_state(loaded)
+    github = context.in_github_actions()
+    for problem in problems:
+        click.echo(format_problem(problem, github=False), err=True)
+        if github:
+            click.echo(format_problem(problem, github=True))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        click.echo(f"error: {len(errors)} problem(s) in the repository", err=True)
+        finish(1)
+    state = loaded.state
+    click.echo(
+        f"ok: {len(state.instances)} instance(s), {len(state.skills)} skill(s) valid"
+        + (f", {len(problems)} warning(s)" if problems else "")
+    )
+    finish(0)
+
+
+@click.command()
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+def schema(root: Path) -> None:
+    """Write JSON Schemas to .schemas/ for editor completion (yaml-language-server)."""
+    for path in write_schemas(root.resolve()):
+        click.echo(f"wrote {path}")
+    finish(0)
+
+
+def register(group: click.Group) -> None:
+    """Attach this module's commands."""
+    group.add_command(validate)
+    group.add_command(schema)

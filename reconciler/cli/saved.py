@@ -1,0 +1,107 @@
+"""Apply's two entry points (fresh or saved plan) and its report, with the safety checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler import gitscope, safety
+from reconciler.changes import Plan
+from reconciler.cli import context, scoping
+from reconciler.cli.pipeline import make_plan
+from reconciler.engine.apply import apply_plan, check_fresh, verify
+from reconciler.engine.client import EngineClient
+from reconciler.engine.report import ApplyReport
+from reconciler.errors import PlanError
+from reconciler.planfile import plan_from_json
+from reconciler.repo import LoadedRepo
+
+
+def plan_to_apply(
+    loaded: LoadedRepo, client: EngineClient, opts: context.Options, *, plan_file: Path | None,
+    prune: bool, force: bool, ref: str | None, shard: str | None, expect_checksum: str | None,
+) -> Plan:
+    """A fresh plan, or the saved one re-checked against the engine; refuses what moved."""
+    saved = _load_saved(plan_file) if plan_file else None
+    if saved is not None:
+        _check_target(saved, loaded, client, opts)
+        if any(c.action == "delete" for c in saved.changes) and not prune:
+            raise PlanError("the saved plan deletes objects: pass --prune to apply it")
+    scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard)
+    only = set(saved.scope) if saved and saved.scope is not None else scoped.only
+    fresh = make_plan(loaded, client, opts, prune=prune, force=force, only=only)
+    the_plan = scoping.stamp(fresh.plan, scoped, opts)
+    if saved is not None:
+        stale = check_fresh(saved, fresh.live)
+        if stale:
+            raise PlanError(
+                f"the engine changed since the plan was made ({', '.join(stale)}): "
+                "run plan again and review the new plan"
+            )
+        expect_checksum = expect_checksum or safety.checksum(saved)
+    if expect_checksum and safety.checksum(the_plan) != expect_checksum:
+        raise PlanError(
+            "the change set differs from the reviewed plan "
+            f"(reviewed {expect_checksum[:12]}, now {safety.checksum(the_plan)[:12]}): "
+            "the repo or the engine moved since the review; plan again and review it"
+        )
+    return the_plan
+
+
+def _load_saved(path: Path) -> Plan:
+    try:
+        return plan_from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read the saved plan {path}: {exc}") from exc
+
+
+def _check_target(
+    saved: Plan, loaded: LoadedRepo, client: EngineClient, opts: context.Options
+) -> None:
+    env_name, _ = context.selected_env(loaded.project, opts.env_name)
+    if saved.environment != env_name:
+        raise PlanError(
+            f"the saved plan is for environment {saved.environment or 'default'!r}, "
+            f"this run targets {env_name or 'default'!r}"
+        )
+    if saved.engine_url and saved.engine_url.rstrip("/") != client.config.url.rstrip("/"):
+        raise PlanError(
+            f"the saved plan was made against {saved.engine_url}, "
+            f"this run targets {client.config.url}"
+        )
+
+
+def apply_and_report(
+    loaded: LoadedRepo, client: EngineClient, opts: context.Options, the_plan: Plan, *,
+    prune: bool, dry_run: bool,
+) -> ApplyReport:
+    """Run the plan, verify convergence, print the outcome and record the applied commit."""
+    if not the_plan.has_changes:
+        click.echo("Nothing to apply.")
+    report = apply_plan(
+        client, the_plan, secrets=context.environ(), project=loaded.project, dry_run=dry_run,
+        prune=prune, on_progress=lambda line: click.echo(line, err=True),
+    )
+    if not dry_run and the_plan.has_changes:
+        report.non_converged = verify(client, report, loaded.state, loaded.project)
+    _print(report, dry_run=dry_run)
+    if report.ok() and not dry_run and the_plan.commit:
+        env = the_plan.environment or "default"
+        tag = gitscope.record_applied(opts.root, env, the_plan.commit, engine_url=client.config.url)
+        click.echo(f"recorded {the_plan.commit[:12]} as applied to {env} ({tag})")
+    return report
+
+
+def _print(report: ApplyReport, *, dry_run: bool) -> None:
+    for result in report.results:
+        verb = "would call" if dry_run else result.status
+        click.echo(f"{verb}: {result.key} ({result.action}) {result.reason}".rstrip())
+        if dry_run:
+            for call in result.calls:
+                click.echo(f"    {call.method} {call.path}")
+    for var in report.missing_secrets:
+        click.echo(f"warning: no value supplied for {var}; left as it is on the engine", err=True)
+    for key in report.non_converged:
+        click.echo(f"error: {key} did not converge: a plan after apply still shows changes", err=True)
+    click.echo(f"apply: {report.calls_made} write call(s)" + (" (dry run)" if dry_run else ""))

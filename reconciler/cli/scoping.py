@@ -1,0 +1,97 @@
+"""Scoped runs: --changed-since (git) and --shard I/N, and stamping plans with their scope."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+
+from reconciler import gitscope
+from reconciler.changes import Notice, Plan
+from reconciler.cli import context
+from reconciler.engine.client import EngineClient
+from reconciler.errors import UsageError
+from reconciler.repo import LoadedRepo
+
+
+@dataclass
+class Scoped:
+    """Which instances a run reads and diffs (None = all), and why."""
+
+    only: set[str] | None
+    reasons: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'2/4' → (2, 4), with a usage error that says what is expected."""
+    try:
+        index, count = (int(part) for part in text.split("/", 1))
+    except ValueError:
+        raise UsageError(f"--shard {text!r} must look like I/N, e.g. 1/4") from None
+    if not 1 <= index <= count:
+        raise UsageError(f"--shard {text!r}: I must be between 1 and N")
+    return index, count
+
+
+def shard_of(slug: str, count: int) -> int:
+    """The shard (1-based) an instance belongs to: stable across runs, machines and N."""
+    digest = hashlib.sha256(slug.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
+
+
+def resolve(
+    loaded: LoadedRepo, client: EngineClient, opts: context.Options, *, ref: str | None,
+    shard: str | None,
+) -> Scoped:
+    """Narrow a run to the instances a git change touches and/or to one shard."""
+    if ref is None and shard is None:
+        return Scoped(only=None)
+    name, _ = context.selected_env(loaded.project, opts.env_name)
+    scope = loaded.project.scope_for(name)
+    live = [s for s in _live_slugs(client) if scope.has_instance(s)]
+    universe = set(loaded.state.instances) | set(live)
+    only: set[str] = set(universe)
+    reasons: list[str] = []
+    if ref is not None:
+        touched = gitscope.touched_since(opts.root, ref)
+        picked, why = gitscope.scope_instances(
+            touched, loaded.state, live, old_project=gitscope.project_at(opts.root, ref),
+            new_project=loaded.project,
+        )
+        reasons += why
+        if picked is not None:
+            only &= set(picked)
+    if shard is not None:
+        index, count = parse_shard(shard)
+        only = {s for s in only if shard_of(s, count) == index}
+        reasons.append(f"shard {index}/{count}")
+    return Scoped(only=only, reasons=reasons, left_out=sorted(universe - only))
+
+
+def _live_slugs(client: EngineClient) -> list[str]:
+    body = client.get("/api/instances", what="the instance list")
+    return [str(item["slug"]) for item in body.get("instances", [])]
+
+
+def stamp(plan: Plan, scoped: Scoped | None, opts: context.Options) -> Plan:
+    """Record where the plan came from: commit, environment scope and what was left out."""
+    plan.commit = gitscope.head_commit(opts.root)
+    if scoped is not None and scoped.only is not None:
+        plan.scope = sorted(scoped.only)
+        plan.left_out = scoped.left_out
+        plan.notices += [Notice("info", "scope", reason) for reason in scoped.reasons]
+    return plan
+
+
+def branch_name(root: Path) -> str:
+    """The branch being reported on (GITHUB_REF_NAME in Actions, else the checked-out one)."""
+    env = context.environ()
+    if env.get("GITHUB_REF_NAME"):
+        return env["GITHUB_REF_NAME"]
+    try:
+        return str(git.Repo(root, search_parent_directories=True).active_branch.name)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, TypeError):
+        return "HEAD"  # detached or not a repository

@@ -1,0 +1,112 @@
+"""Supporting commands: the sandbox engine, token minting, GitHub comments and issues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.cli import context
+from reconciler.cli.options import finish
+from reconciler.errors import UsageError
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=4000, show_default=True, type=int)
+@click.option("--seed", "seed_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--time-scale", default=1.0, show_default=True, help="Run the throttle faster.")
+def sandbox(host: str, port: int, seed_file: Path | None, time_scale: float) -> None:
+    """Serve a Polyant-compatible engine in memory (tests, demos, rehearsing applies)."""
+    from reconciler.sandbox.server import serve
+
+    env = context.environ()
+    serve(
+        host=host,
+        port=port,
+        static_token=env.get("POLYANT_SANDBOX_TOKEN") or None,
+        auth_secret=env.get("AUTH_SECRET") or None,
+        seed_file=seed_file,
+        time_scale=time_scale,
+    )
+    finish(0)
+
+
+@click.command()
+@click.option("--secret-env", default="AUTH_SECRET", show_default=True,
+              help="Variable holding the engine's AUTH_SECRET (never pass it as an argument).")
+@click.option("--email", default="polyant-gitops@localhost", show_default=True)
+@click.option("--ttl", default=3600, show_default=True, help="Seconds until the token expires.")
+def token(secret_env: str, email: str, ttl: int) -> None:
+    """Mint an engine session token from AUTH_SECRET (prints only the token)."""
+    from reconciler.sandbox.auth import mint_token
+
+    secret = context.environ().get(secret_env, "")
+    if len(secret) < 32:
+        raise UsageError(f"set {secret_env} to the engine's AUTH_SECRET (at least 32 characters)")
+    click.echo(mint_token(secret, email=email, ttl_s=ttl))
+    finish(0)
+
+
+@click.group()
+def github() -> None:
+    """GitHub helpers used by the workflows (sticky plan comment, drift issue)."""
+
+
+@github.command("comment")
+@click.option("--body-file", required=True, type=click.Path(dir_okay=False, exists=True,
+                                                           path_type=Path))
+@click.option("--marker", required=True, help="Hidden marker that identifies the comment.")
+@click.option("--pr", type=int, help="Pull request number (default: from the event).")
+def github_comment(body_file: Path, marker: str, pr: int | None) -> None:
+    """Create or update the one comment carrying `marker` on the pull request."""
+    from reconciler import github as gh
+
+    ctx = gh.context_from_env(context.environ())
+    number = pr or gh.pr_number(ctx)
+    if number is None:
+        raise UsageError("no pull request number: pass --pr or run on a pull_request event")
+    body = body_file.read_text(encoding="utf-8")
+    if marker not in body:
+        body = f"{marker}\n{body}"
+    action, comment_id = gh.upsert_comment(ctx, pr=number, marker=marker, body=body)
+    click.echo(f"{action} comment {comment_id} on pull request #{number}")
+    finish(0)
+
+
+@github.command("drift-issue")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--label", default="polyant-drift", show_default=True)
+@click.option("--env", "env_name", required=True)
+@click.option("--clean", is_flag=True, help="No drift: close the open issue.")
+def github_drift_issue(
+    report_file: Path | None, label: str, env_name: str, clean: bool
+) -> None:
+    """Open, update or close the drift issue of one environment."""
+    from reconciler import github as gh
+
+    if not clean and (report_file is None or not report_file.exists()):
+        raise UsageError("pass --report FILE with the drift report, or --clean")
+    body = None if clean else report_file.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    ctx = gh.context_from_env(context.environ())
+    action, number = gh.sync_drift_issue(ctx, env_name=env_name, label=label, body=body)
+    click.echo(f"drift issue for {env_name}: {action}" + (f" #{number}" if number else ""))
+    finish(0)
+
+
+@github.command("reviewed-checksum")
+@click.option("--sha", required=True, help="The merge commit being applied.")
+@click.option("--env", "env_name", required=True)
+def github_reviewed_checksum(sha: str, env_name: str) -> None:
+    """Print the plan checksum reviewed on the pull request that merged `sha` (or nothing)."""
+    from reconciler import github as gh
+
+    ctx = gh.context_from_env(context.environ())
+    click.echo(gh.find_reviewed_checksum(ctx, sha, env_name) or "")
+    finish(0)
+
+
+def register(group: click.Group) -> None:
+    """Attach this module's commands."""
+    for command in (sandbox, token, github):
+        group.add_command(command)
