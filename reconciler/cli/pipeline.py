@@ -74,7 +74,12 @@ def make_plan(
     )
     plan.environment = env_name
     plan.engine_url = client.config.url
-    managed = len(live.state.instances) + len(live.state.skills)
+    # Thresholds count the whole managed fleet, not just a scoped read: deleting one of two
+    # scoped instances out of a hundred is 1 %, not 50 %.
+    live_in_scope = {s for s in live.instance_slugs if scope.has_instance(s)}
+    instances = live_in_scope | set(loaded.state.instances)
+    skills = {s for s in live.state.skills if scope.has_skill(s)} | set(loaded.state.skills)
+    managed = len(instances) + len(skills)
     safety.check_safety(plan, loaded.project, managed_count=managed, force=force)
     return Planned(plan=plan, live=live)
 

@@ -58,8 +58,8 @@ def resolve(
     if ref is not None:
         touched = gitscope.touched_since(opts.root, ref)
         picked, why = gitscope.scope_instances(
-            touched, loaded.state, live, old_project=gitscope.project_at(opts.root, ref),
-            new_project=loaded.project,
+            touched, loaded.state, live, old_project=gitscope.project_at(opts.root, touched.base),
+            new_project=loaded.project, env=name,
         )
         reasons += why
         if picked is not None:
