@@ -329,7 +329,7 @@ def normalize_instance(inst: Instance) -> Instance:
         update["skill_env"] = {k: dict(sorted(v.items())) for k, v in env}
     if inst.event_sources is not None:
         update["event_sources"] = [
-            s.model_copy(update={"definitions": sorted(s.definitions, key=lambda d: d.name)})
+            _copy_keep_fields_set(s, {"definitions": sorted(s.definitions, key=lambda d: d.name)})
             for s in sorted(inst.event_sources, key=lambda s: s.name)
         ]
     if inst.scheduled_tasks is not None:
@@ -349,7 +349,9 @@ def normalize_skill(skill: Skill) -> Skill:
 
 def normalize(state: State) -> State:
     """Both sides of a diff go through this, so only real differences remain."""
-    return State(
+    # model_construct: the parts are already validated, and live data may hold what our
+    # stricter rules reject (the engine allows duplicate names); re-validating would crash.
+    return State.model_construct(
         instances={k: normalize_instance(v) for k, v in sorted(state.instances.items())},
         skills={k: normalize_skill(v) for k, v in sorted(state.skills.items())},
     )

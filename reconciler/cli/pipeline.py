@@ -78,21 +78,24 @@ def make_plan(
     # scoped instances out of a hundred is 1 %, not 50 %.
     live_in_scope = {s for s in live.instance_slugs if scope.has_instance(s)}
     instances = live_in_scope | set(loaded.state.instances)
-    skills = {s for s in live.state.skills if scope.has_skill(s)} | set(loaded.state.skills)
+    active = {s for s, skill in live.state.skills.items() if not skill.archived}
+    skills = {s for s in active if scope.has_skill(s)} | set(loaded.state.skills)
     managed = len(instances) + len(skills)
     safety.check_safety(plan, loaded.project, managed_count=managed, force=force)
     return Planned(plan=plan, live=live)
 
 
 def _supplied_secret_vars(loaded: LoadedRepo) -> set[str]:
-    # Only the NAMES of variables that are set: values stay in the environment.
-    from reconciler.secretenv import secret_var
+    """Names (never values) of the set variables that would supply credentials at apply."""
+    from reconciler import secretenv
 
     env = context.environ()
-    names = set()
+    names: set[str] = set()
     for slug, inst in loaded.state.instances.items():
-        for key in inst.secrets or []:
-            var = secret_var(slug, key)
-            if env.get(var):
-                names.add(var)
-    return names
+        names |= {secretenv.secret_var(slug, key) for key in inst.secrets or []}
+        names |= {secretenv.channel_var(slug, kind) for kind in inst.channels or {}}
+        for skill, values in (inst.skill_env or {}).items():
+            names |= {secretenv.skill_env_var(slug, skill, key) for key in values}
+        for source in inst.event_sources or []:
+            names |= {secretenv.event_source_var(slug, source.name, k) for k in source.config or {}}
+    return {name for name in names if secretenv.lookup(env, name)}

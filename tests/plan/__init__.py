@@ -1,0 +1,1 @@
+"""Tests of the pure diff, safety checks, renderers and saved plan."""
