@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import render, safety
+from reconciler import render
 from reconciler.cli import context, github_out, scoping
 from reconciler.cli.options import common, finish, options
 from reconciler.cli.pipeline import engine, load_valid, make_plan
@@ -133,12 +133,19 @@ def drift(root: Path, env_name: str | None, insecure: bool, fmt: str, out: Path 
         planned = make_plan(loaded, client, opts, prune=True, force=True)
     the_plan = scoping.stamp(planned.plan, None, opts)
     env = the_plan.environment or "default"
-    info = {"branch": scoping.branch_name(opts.root), "commit": the_plan.commit,
-            "last_applied": gitscope.last_applied(opts.root, env) if the_plan.commit else None}
-    marker = f"<!-- polyant-gitops:drift:{env} -->"
-    text = {"json": lambda: drifting.drift_json(the_plan, **info),
-            "markdown": lambda: drifting.drift_markdown(the_plan, marker=marker, **info),
-            "text": lambda: render.to_text(the_plan, color=_color())}[fmt]()
+    branch = scoping.branch_name(opts.root)
+    applied = gitscope.last_applied(opts.root, env) if the_plan.commit else None
+    if fmt == "json":
+        text = drifting.drift_json(
+            the_plan, branch=branch, commit=the_plan.commit, last_applied=applied
+        )
+    elif fmt == "markdown":
+        text = drifting.drift_markdown(
+            the_plan, branch=branch, commit=the_plan.commit, last_applied=applied,
+            marker=f"<!-- polyant-gitops:drift:{env} -->",
+        )
+    else:
+        text = render.to_text(the_plan, color=_color())
     if out:
         _write(out, text)
     click.echo(text)
@@ -172,4 +179,3 @@ def register(group: click.Group) -> None:
     """Attach this module's commands."""
     for command in (export, plan, apply, drift):
         group.add_command(command)
-    _ = safety  # imported for its side-effect-free API used by pipeline

@@ -67,8 +67,6 @@ def github_comment(body_file: Path, marker: str, pr: int | None) -> None:
     if number is None:
         raise UsageError("no pull request number: pass --pr or run on a pull_request event")
     body = body_file.read_text(encoding="utf-8")
-    if marker not in body:
-        body = f"{marker}\n{body}"
     action, comment_id = gh.upsert_comment(ctx, pr=number, marker=marker, body=body)
     click.echo(f"{action} comment {comment_id} on pull request #{number}")
     finish(0)
