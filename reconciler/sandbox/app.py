@@ -1,0 +1,300 @@
+"""The ASGI app: body parser, router, throttle, auth guard, faults, handlers, request log."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Mount
+
+from . import (
+    events,
+    export,
+    importer,
+    instance_skills,
+    instances,
+    prompts_tools,
+    room,
+    secrets_channels,
+    skills,
+    tasks,
+)
+from .auth import Authenticator, TokenError
+from .bodyparse import parse_body
+from .errors import BAD_AUTH_BODY, MISSING_AUTH_BODY, THROTTLED_BODY, HttpError, Reply, internal
+from .faults import FaultKind, FaultPlan, FaultRule, abort_connection
+from .jsutil import dumps, iso, now
+from .routing import Ctx, Route, Routes, Settings, resolve
+from .state import Store
+from .throttle import Throttler
+
+log = logging.getLogger("reconciler.sandbox")
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+_health = Routes()
+
+
+@_health.add("GET", "/health", "HealthController.check", public=True, throttled=False)
+async def health(ctx: Ctx) -> Reply:
+    return Reply({"status": "ok", "timestamp": iso(now()), "service": "polyant"})
+
+
+# Registration order matters where templates overlap (models before :slug, runs before :id).
+ROUTES: list[Route] = [
+    *_health,
+    *instances.routes,
+    *export.routes,
+    *importer.routes,
+    *prompts_tools.routes,
+    *instance_skills.routes,
+    *secrets_channels.routes,
+    *room.routes,
+    *events.routes,
+    *tasks.routes,
+    *skills.routes,
+]
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the sandbox saw it; status 0 means the connection was dropped."""
+
+    method: str
+    path: str
+    status: int
+    handler: str | None
+    fault: str | None = None
+
+
+@dataclass
+class Engine:
+    """The mutable state behind the app, shared with SandboxServer."""
+
+    store: Store
+    settings: Settings
+    throttler: Throttler
+    auth: Authenticator
+    faults: FaultPlan | None = None
+    latency_s: float = 0.0
+    requests: list[RequestRecord] = field(default_factory=list)
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+@dataclass
+class _Exchange:
+    """Per-request working state of the pipeline."""
+
+    request: Request
+    send: Send
+    raw_path: str
+    route: Route | None
+    params: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+    rules: list[FaultRule] = field(default_factory=list)
+    recorded: bool = False
+
+
+def _response(reply: Reply, headers: dict[str, str]) -> Response:
+    if reply.raw is not None:
+        content, media = reply.raw, reply.media_type
+    else:
+        content, media = dumps(reply.body, pretty=reply.pretty).encode(), reply.media_type
+    return Response(content, reply.status, {**headers, **reply.headers}, media_type=media)
+
+
+def _error(err: HttpError) -> Reply:
+    return Reply(err.body, status=err.status)
+
+
+class Dispatcher:
+    """Runs one request through the engine's pipeline, in the engine's order."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        raw_path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+        found = resolve(ROUTES, request.method, raw_path)
+        ex = _Exchange(request, send, raw_path, *(found or (None, {})))
+        try:
+            await self._pipeline(ex, scope)
+        except ClientDisconnect:
+            self._record(ex, 0, "client-disconnect")
+        except Exception:  # never a traceback to the client
+            log.exception("sandbox pipeline failed")
+            if not ex.recorded:
+                await self._send(ex, _error(internal()))
+
+    def _record(self, ex: _Exchange, status: int, fault: str | None) -> None:
+        # Recorded before the answer leaves, so a client never outruns the log.
+        if not ex.recorded:
+            ex.recorded = True
+            name = ex.route.name if ex.route else None
+            record = RequestRecord(ex.request.method, ex.raw_path, status, name, fault)
+            self.engine.requests.append(record)
+
+    async def _send(self, ex: _Exchange, reply: Reply, fault: str | None = None) -> None:
+        self._record(ex, reply.status, fault)
+        await _response(reply, ex.headers)(ex.request.scope, ex.request.receive, ex.send)
+
+    def _drop(self, ex: _Exchange, scope: Scope, rule: FaultRule) -> None:
+        self._record(ex, 0, rule.kind.value)
+        drop = scope.get("sandbox.drop")
+        if drop is None or not drop(reset=rule.reset):
+            raise RuntimeError("this server cannot drop connections (uvicorn is required)")
+
+    async def _pipeline(self, ex: _Exchange, scope: Scope) -> None:
+        req = ex.request
+        # 1. Body parser (Express middleware): its rejections never reach the guards.
+        has_body = "content-length" in req.headers or "transfer-encoding" in req.headers
+        try:
+            body = parse_body(req.headers.get("content-type", ""), await req.body(), has_body)
+        except HttpError as err:
+            return await self._send(ex, _error(err))
+        route = ex.route
+        if route is None:
+            qs = scope.get("query_string", b"").decode("latin-1")
+            url = ex.raw_path + (f"?{qs}" if qs else "")
+            return await self._send(ex, _error(_not_found(req.method, url)))
+        # 2. Injected faults that act before the engine sees the request.
+        if await self._early_faults(ex, scope):
+            return None
+        # 3. Throttler guard, then auth guard (rejected requests still use budget).
+        refusal = self._throttle(ex) or self._authenticate(ex)
+        if refusal is not None:
+            return await self._send(ex, refusal)
+        # 4. The handler, then the faults that act after the commit.
+        ctx = Ctx(self.engine.store, self.engine.settings, ex.params, _query(scope), body)
+        reply = await self._run(route, ctx)
+        return await self._finish(ex, scope, reply, ctx)
+
+    async def _early_faults(self, ex: _Exchange, scope: Scope) -> bool:
+        plan, route = self.engine.faults, ex.route
+        assert route is not None
+        ex.rules = plan.decide(ex.request.method, route.template, route.name) if plan else []
+        delay = self.engine.latency_s + sum(
+            r.delay_s for r in ex.rules if r.kind == FaultKind.LATENCY
+        )
+        if delay > 0:
+            await _real_sleep(self.engine.settings, delay)
+        for rule in ex.rules:
+            if rule.kind == FaultKind.ERROR:
+                await self._send(ex, _fault_error(rule.status), "error")
+                return True
+            if rule.kind == FaultKind.THROTTLE:
+                ex.headers["Retry-After"] = str(rule.retry_after_s)
+                await self._send(ex, Reply(THROTTLED_BODY, status=429), "throttle")
+                return True
+            if rule.kind == FaultKind.DROP_BEFORE:
+                self._drop(ex, scope, rule)
+                return True
+        return False
+
+    def _throttle(self, ex: _Exchange) -> Reply | None:
+        route = ex.route
+        assert route is not None
+        if not route.throttled:
+            return None
+        client = (ex.request.client.host if ex.request.client else None) or "unknown"
+        verdict = self.engine.throttler.hit(client, route.name, limit=route.limit)
+        if not verdict.allowed:
+            ex.headers["Retry-After"] = str(verdict.retry_after_s)
+            return Reply(THROTTLED_BODY, status=429)
+        ex.headers.update(
+            {
+                "X-RateLimit-Limit": str(verdict.limit),
+                "X-RateLimit-Remaining": str(verdict.remaining),
+                "X-RateLimit-Reset": str(verdict.reset_s),
+            }
+        )
+        return None
+
+    def _authenticate(self, ex: _Exchange) -> Reply | None:
+        assert ex.route is not None
+        if ex.route.public:
+            return None
+        found = self.engine.auth.extract(dict(ex.request.headers))
+        if found is None:
+            return Reply(MISSING_AUTH_BODY, status=401)
+        try:
+            self.engine.auth.check(*found)
+        except TokenError:
+            return Reply(BAD_AUTH_BODY, status=401)
+        return None
+
+    async def _run(self, route: Route, ctx: Ctx) -> Reply:
+        try:
+            return await route.handler(ctx)
+        except HttpError as err:
+            return _error(err)
+        except Exception:
+            log.exception("sandbox handler %s failed", route.name)
+            return _error(internal())
+
+    async def _finish(self, ex: _Exchange, scope: Scope, reply: Reply, ctx: Ctx) -> None:
+        self._spawn(ctx)
+        fault = None
+        for rule in ex.rules:
+            if rule.kind == FaultKind.DROP_AFTER:
+                return self._drop(ex, scope, rule)
+            if rule.kind == FaultKind.SLOW:
+                await _real_sleep(self.engine.settings, rule.delay_s)
+                fault = "slow"
+        await self._send(ex, reply, fault)
+
+    def _spawn(self, ctx: Ctx) -> None:
+        # The engine's fire-and-forget side effects: scheduled, never awaited by the request.
+        for job in ctx.after:
+            task: asyncio.Task[None] = asyncio.ensure_future(job())
+            self.engine.background.add(task)
+            task.add_done_callback(self.engine.background.discard)
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+
+
+def _not_found(method: str, url: str) -> HttpError:
+    return HttpError(
+        404, {"message": f"Cannot {method} {url}", "error": "Not Found", "statusCode": 404}
+    )
+
+
+def _fault_error(status: int) -> Reply:
+    if status == 500:
+        return _error(internal())
+    return Reply({"statusCode": status, "message": "Injected fault"}, status=status)
+
+
+async def _real_sleep(settings: Settings, seconds: float) -> None:
+    await settings.engine_sleep(seconds * settings.time_scale)
+
+
+class ConnectionControl:
+    """Outermost ASGI layer: keeps the server's own `send` so a fault can drop the socket."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["sandbox.drop"] = functools.partial(abort_connection, send)
+        await self.app(scope, receive, send)
+
+
+def build_app(engine: Engine) -> ConnectionControl:
+    """The Starlette application wrapped for connection control."""
+    starlette = Starlette(routes=[Mount("/", app=Dispatcher(engine))])
+    return ConnectionControl(starlette)
