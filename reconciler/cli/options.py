@@ -22,7 +22,7 @@ def common(func: F) -> F:
     func = click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."),
+        default=Path(),
         show_default=True,
         help="The config repository.",
     )(func)

@@ -62,7 +62,7 @@ def make_plan(
     env_name, _ = context.selected_env(loaded.project, opts.env_name)
     scope = loaded.project.scope_for(env_name)
     live = read_live(client, scope=scope, only=only)
-    supplied = _supplied_secret_vars(loaded)
+    supplied = supplied_secret_vars(loaded)
     plan = planning.diff(
         loaded.state,
         live,
@@ -85,7 +85,7 @@ def make_plan(
     return Planned(plan=plan, live=live)
 
 
-def _supplied_secret_vars(loaded: LoadedRepo) -> set[str]:
+def supplied_secret_vars(loaded: LoadedRepo) -> set[str]:
     """Names (never values) of the set variables that would supply credentials at apply."""
     from reconciler import secretenv
 

@@ -14,7 +14,7 @@ from reconciler.validate import format_problem, validate_state
 
 
 @click.command()
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path())
 @click.option("--env", "env_name", help="Resolve variables and overrides of this environment.")
 def validate(root: Path, env_name: str | None) -> None:
     """Check the repository; every problem at once as file:line:col (exit 1 on errors)."""
@@ -38,7 +38,7 @@ def validate(root: Path, env_name: str | None) -> None:
 
 
 @click.command()
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path())
 def schema(root: Path) -> None:
     """Write JSON Schemas to .schemas/ for editor completion (yaml-language-server)."""
     for path in write_schemas(root.resolve()):

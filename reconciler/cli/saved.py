@@ -9,7 +9,7 @@ import click
 from reconciler import gitscope, safety
 from reconciler.changes import Plan
 from reconciler.cli import context, scoping
-from reconciler.cli.pipeline import make_plan
+from reconciler.cli.pipeline import make_plan, supplied_secret_vars
 from reconciler.engine.apply import apply_plan, check_fresh, verify
 from reconciler.engine.client import EngineClient
 from reconciler.engine.report import ApplyReport
@@ -84,7 +84,10 @@ def apply_and_report(
         prune=prune, on_progress=lambda line: click.echo(line, err=True),
     )
     if not dry_run and the_plan.has_changes:
-        report.non_converged = verify(client, report, loaded.state, loaded.project)
+        report.non_converged = verify(
+            client, report, loaded.state, loaded.project, env=the_plan.environment,
+            prune=prune, supplied_secrets=supplied_secret_vars(loaded),
+        )
     _print(report, dry_run=dry_run)
     if report.ok() and not dry_run and the_plan.commit:
         env = the_plan.environment or "default"
