@@ -1,0 +1,6 @@
+"""Talking to the Polyant engine: the paced HTTP client and the complete live read."""
+
+from reconciler.engine.client import ClientStats, EngineClient, EngineConfig
+from reconciler.engine.read import read_live, read_skill_versions
+
+__all__ = ["ClientStats", "EngineClient", "EngineConfig", "read_live", "read_skill_versions"]
