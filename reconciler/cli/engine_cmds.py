@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -25,7 +26,12 @@ EXIT_CHANGES, EXIT_UNSAFE = 3, 4
 @click.option("--skills/--no-skills", default=True, help="Export the custom skills too.")
 @click.option("--full", is_flag=True, help="Write every field, even ones the files omit.")
 def export(
-    root: Path, env_name: str | None, insecure: bool, instances: tuple[str, ...], skills: bool,
+    *,
+    root: Path,
+    env_name: str | None,
+    insecure: bool,
+    instances: tuple[str, ...],
+    skills: bool,
     full: bool,
 ) -> None:
     """Write the live engine's instances and skills into the repository's files."""
@@ -61,8 +67,17 @@ def export(
 @click.option("--changed-since", "ref", help="Plan only what changed since this git ref.")
 @click.option("--shard", help="Plan shard I of N of the managed instances, e.g. 2/4.")
 def plan(
-    root: Path, env_name: str | None, insecure: bool, prune: bool, force: bool, fmt: str,
-    out: Path | None, markdown_out: Path | None, detailed_exitcode: bool, ref: str | None,
+    *,
+    root: Path,
+    env_name: str | None,
+    insecure: bool,
+    prune: bool,
+    force: bool,
+    fmt: str,
+    out: Path | None,
+    markdown_out: Path | None,
+    detailed_exitcode: bool,
+    ref: str | None,
     shard: str | None,
 ) -> None:
     """Show what apply would change on the engine."""
@@ -78,8 +93,11 @@ def plan(
         _write(out, plan_to_json(the_plan))
     if markdown_out:
         _write(markdown_out, markdown)
-    shown = {"text": lambda: render.to_text(the_plan, color=_color()), "markdown": lambda: markdown,
-             "json": lambda: render.to_json(the_plan)}[fmt]()
+    shown = {
+        "text": lambda: render.to_text(the_plan, color=_color()),
+        "markdown": lambda: markdown,
+        "json": lambda: render.to_json(the_plan),
+    }[fmt]()
     click.echo(shown)
     github_out.plan_outputs(the_plan, markdown)
     finish(_plan_exit(the_plan.unsafe, the_plan.has_changes, detailed_exitcode))
@@ -96,17 +114,33 @@ def plan(
 @click.option("--changed-since", "ref", help="Apply only what changed since this git ref.")
 @click.option("--shard", help="Apply shard I of N of the managed instances, e.g. 2/4.")
 def apply(
-    root: Path, env_name: str | None, insecure: bool, plan_file: Path | None,
-    expect_checksum: str | None, prune: bool, force: bool, dry_run: bool, report: Path | None,
-    ref: str | None, shard: str | None,
+    *,
+    root: Path,
+    env_name: str | None,
+    insecure: bool,
+    plan_file: Path | None,
+    expect_checksum: str | None,
+    prune: bool,
+    force: bool,
+    dry_run: bool,
+    report: Path | None,
+    ref: str | None,
+    shard: str | None,
 ) -> None:
     """Make the engine match the repository (or execute a saved plan)."""
     opts = options(root, env_name, insecure)
     loaded = load_valid(opts)
     with engine(loaded, opts) as client:
         the_plan = plan_to_apply(
-            loaded, client, opts, plan_file=plan_file, prune=prune, force=force, ref=ref,
-            shard=shard, expect_checksum=expect_checksum,
+            loaded,
+            client,
+            opts,
+            plan_file=plan_file,
+            prune=prune,
+            force=force,
+            ref=ref,
+            shard=shard,
+            expect_checksum=expect_checksum,
         )
         click.echo(render.to_text(the_plan, color=_color()))
         if the_plan.unsafe:
@@ -141,7 +175,10 @@ def drift(root: Path, env_name: str | None, insecure: bool, fmt: str, out: Path 
         )
     elif fmt == "markdown":
         text = drifting.drift_markdown(
-            the_plan, branch=branch, commit=the_plan.commit, last_applied=applied,
+            the_plan,
+            branch=branch,
+            commit=the_plan.commit,
+            last_applied=applied,
             marker=f"<!-- polyant-gitops:drift:{env} -->",
         )
     else:
@@ -164,8 +201,7 @@ def _title(the_plan: object) -> str:
 
 
 def _color() -> bool:
-    stream = click.get_text_stream("stdout")
-    return stream.isatty() and not context.environ().get("NO_COLOR")
+    return sys.stdout.isatty() and not context.environ().get("NO_COLOR")
 
 
 def _write(path: Path, text: str) -> None:

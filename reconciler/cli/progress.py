@@ -5,20 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from types import TracebackType
-from typing import Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
-
-class _Stats(Protocol):
-    reads: int
-    writes: int
-
-
-class _Client(Protocol):
-    stats: _Stats
+from reconciler.engine.client import EngineClient
 
 
 class Progress:
@@ -26,18 +18,18 @@ class Progress:
 
     def __init__(self, *, enabled: bool) -> None:
         self._enabled = enabled
-        self._client: _Client | None = None
+        self._client: EngineClient | None = None
         self._lock = threading.Lock()
         self._waited = 0.0
         self._bar: RichProgress | None = None
-        self._task: int | None = None
+        self._task: TaskID | None = None
         self._started = time.monotonic()
 
-    def attach(self, client: _Client, expected_requests: int | None = None) -> None:
+    def attach(self, client: EngineClient, expected_requests: int | None = None) -> None:
         """Follow `client`'s request counters; `expected_requests` turns on the ETA."""
         self._client = client
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, total=expected_requests)  # type: ignore[arg-type]
+            self._bar.update(self._task, total=expected_requests)
 
     def waiting(self, handler: str, seconds: float) -> None:
         """Called by the client before it sleeps to stay under a handler's budget."""

@@ -19,8 +19,16 @@ from reconciler.repo import LoadedRepo
 
 
 def plan_to_apply(
-    loaded: LoadedRepo, client: EngineClient, opts: context.Options, *, plan_file: Path | None,
-    prune: bool, force: bool, ref: str | None, shard: str | None, expect_checksum: str | None,
+    loaded: LoadedRepo,
+    client: EngineClient,
+    opts: context.Options,
+    *,
+    plan_file: Path | None,
+    prune: bool,
+    force: bool,
+    ref: str | None,
+    shard: str | None,
+    expect_checksum: str | None,
 ) -> Plan:
     """A fresh plan, or the saved one re-checked against the engine; refuses what moved."""
     saved = _load_saved(plan_file) if plan_file else None
@@ -73,20 +81,35 @@ def _check_target(
 
 
 def apply_and_report(
-    loaded: LoadedRepo, client: EngineClient, opts: context.Options, the_plan: Plan, *,
-    prune: bool, dry_run: bool,
+    loaded: LoadedRepo,
+    client: EngineClient,
+    opts: context.Options,
+    the_plan: Plan,
+    *,
+    prune: bool,
+    dry_run: bool,
 ) -> ApplyReport:
     """Run the plan, verify convergence, print the outcome and record the applied commit."""
     if not the_plan.has_changes:
         click.echo("Nothing to apply.")
     report = apply_plan(
-        client, the_plan, secrets=context.environ(), project=loaded.project, dry_run=dry_run,
-        prune=prune, on_progress=lambda line: click.echo(line, err=True),
+        client,
+        the_plan,
+        secrets=context.environ(),
+        project=loaded.project,
+        dry_run=dry_run,
+        prune=prune,
+        on_progress=lambda line: click.echo(line, err=True),
     )
     if not dry_run and the_plan.has_changes:
         report.non_converged = verify(
-            client, report, loaded.state, loaded.project, env=the_plan.environment,
-            prune=prune, supplied_secrets=supplied_secret_vars(loaded),
+            client,
+            report,
+            loaded.state,
+            loaded.project,
+            env=the_plan.environment,
+            prune=prune,
+            supplied_secrets=supplied_secret_vars(loaded),
         )
     _print(report, dry_run=dry_run)
     if report.ok() and not dry_run and the_plan.commit:
@@ -106,5 +129,5 @@ def _print(report: ApplyReport, *, dry_run: bool) -> None:
     for var in report.missing_secrets:
         click.echo(f"warning: no value supplied for {var}; left as it is on the engine", err=True)
     for key in report.non_converged:
-        click.echo(f"error: {key} did not converge: a plan after apply still shows changes", err=True)
+        click.echo(f"error: {key} did not converge: a plan after apply still differs", err=True)
     click.echo(f"apply: {report.calls_made} write call(s)" + (" (dry run)" if dry_run else ""))

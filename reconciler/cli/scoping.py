@@ -43,7 +43,11 @@ def shard_of(slug: str, count: int) -> int:
 
 
 def resolve(
-    loaded: LoadedRepo, client: EngineClient, opts: context.Options, *, ref: str | None,
+    loaded: LoadedRepo,
+    client: EngineClient,
+    opts: context.Options,
+    *,
+    ref: str | None,
     shard: str | None,
 ) -> Scoped:
     """Narrow a run to the instances a git change touches and/or to one shard."""
@@ -58,8 +62,12 @@ def resolve(
     if ref is not None:
         touched = gitscope.touched_since(opts.root, ref)
         picked, why = gitscope.scope_instances(
-            touched, loaded.state, live, old_project=gitscope.project_at(opts.root, touched.base),
-            new_project=loaded.project, env=name,
+            touched,
+            loaded.state,
+            live,
+            old_project=gitscope.project_at(opts.root, touched.base),
+            new_project=loaded.project,
+            env=name,
         )
         reasons += why
         if picked is not None:

@@ -33,8 +33,12 @@ def sandbox(host: str, port: int, seed_file: Path | None, time_scale: float) -> 
 
 
 @click.command()
-@click.option("--secret-env", default="AUTH_SECRET", show_default=True,
-              help="Variable holding the engine's AUTH_SECRET (never pass it as an argument).")
+@click.option(
+    "--secret-env",
+    default="AUTH_SECRET",
+    show_default=True,
+    help="Variable holding the engine's AUTH_SECRET (never pass it as an argument).",
+)
 @click.option("--email", default="polyant-gitops@localhost", show_default=True)
 @click.option("--ttl", default=3600, show_default=True, help="Seconds until the token expires.")
 def token(secret_env: str, email: str, ttl: int) -> None:
@@ -54,8 +58,9 @@ def github() -> None:
 
 
 @github.command("comment")
-@click.option("--body-file", required=True, type=click.Path(dir_okay=False, exists=True,
-                                                           path_type=Path))
+@click.option(
+    "--body-file", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
 @click.option("--marker", required=True, help="Hidden marker that identifies the comment.")
 @click.option("--pr", type=int, help="Pull request number (default: from the event).")
 def github_comment(body_file: Path, marker: str, pr: int | None) -> None:
@@ -77,9 +82,7 @@ def github_comment(body_file: Path, marker: str, pr: int | None) -> None:
 @click.option("--label", default="polyant-drift", show_default=True)
 @click.option("--env", "env_name", required=True)
 @click.option("--clean", is_flag=True, help="No drift: close the open issue.")
-def github_drift_issue(
-    report_file: Path | None, label: str, env_name: str, clean: bool
-) -> None:
+def github_drift_issue(report_file: Path | None, label: str, env_name: str, clean: bool) -> None:
     """Open, update or close the drift issue of one environment."""
     from reconciler import github as gh
 
