@@ -85,7 +85,9 @@ def plan(
     loaded = load_valid(opts)
     with engine(loaded, opts) as client:
         scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard)
-        planned = make_plan(loaded, client, opts, prune=prune, force=force, only=scoped.only)
+        planned = make_plan(
+            loaded, client, opts, prune=prune, force=force, only=scoped.only, shard=scoped.shard
+        )
     the_plan = scoping.stamp(planned.plan, scoped, opts)
     marker = f"<!-- polyant-gitops:plan:{the_plan.environment or 'default'} -->"
     markdown = render.to_markdown(the_plan, title=_title(the_plan), marker=marker)

@@ -2,9 +2,268 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 import click
+from pydantic import TypeAdapter, ValidationError
+
+from reconciler import bundle as bundles
+from reconciler import compare as comparing
+from reconciler.changes import LiveSnapshot, Notice
+from reconciler.cli import context
+from reconciler.cli.options import common, finish, options
+from reconciler.cli.pipeline import load_valid
+from reconciler.engine.client import EngineClient, EngineConfig
+from reconciler.engine.read import read_live
+from reconciler.errors import UsageError
+from reconciler.exportfiles import atomic_write
+from reconciler.models import Instance, State
+from reconciler.project import Scope
+from reconciler.repo import LoadedRepo, load_repo
+from reconciler.repotree import INSTANCE_FILE
+from reconciler.variables import substitute
+from reconciler.writer import INSTANCE_MODELINE, write_repo
+from reconciler.yamlio import Problems, dump_yaml, parse_yaml
+
+EXIT_CHANGES = 3
+_ROOT = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="The config repository.",
+)
+
+
+@click.command()
+@_ROOT
+@click.option("--env", "envs", multiple=True, help="Source, then target environment.")
+@click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback engine.")
+@click.option("--mode", type=click.Choice(["both", "repo", "live"]), default="both")
+@click.option("--prune", is_flag=True, help="Show what the target has and the source lacks.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the output.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when the environments differ.")
+def compare(
+    *, root: Path, envs: tuple[str, ...], insecure: bool, mode: str, prune: bool, fmt: str,
+    out: Path | None, detailed_exitcode: bool,
+) -> None:  # fmt: skip
+    """Show what promoting the first --env to the second would change (repo and live)."""
+    if len(envs) != 2 or envs[0] == envs[1]:
+        raise UsageError("compare needs two different environments: --env SOURCE --env TARGET")
+    source, target = (options(root, name, insecure) for name in envs)
+    from_repo, to_repo = load_valid(source), load_valid(target)
+    result = comparing.Comparison(envs[0], envs[1])
+    designed = comparing.compare_repos(
+        from_repo.state, to_repo.state, to_repo.project, target_env=envs[1], prune=prune
+    )
+    if mode != "live":
+        result.repo = designed
+    if mode != "repo":
+        live = _read_both([(from_repo, source), (to_repo, target)])
+        result.live = comparing.compare_live(
+            live[0], live[1], to_repo.project, target_env=envs[1], prune=prune, designed=designed
+        )
+    marker = f"<!-- polyant-gitops:compare:{envs[0]}:{envs[1]} -->"
+    text = {
+        "text": lambda: comparing.to_text(result, color=_color()),
+        "markdown": lambda: comparing.to_markdown(result, marker=marker),
+        "json": lambda: comparing.to_json(result),
+    }[fmt]()
+    if out:
+        _write(out, text.encode("utf-8"))
+    click.echo(text)
+    finish(EXIT_CHANGES if detailed_exitcode and result.differ else 0)
+
+
+def _read_both(sides: list[tuple[LoadedRepo, context.Options]]) -> list[LiveSnapshot]:
+    """Read both engines at once: each has its own throttle budget."""
+    jobs, token_vars = [], set()
+    for loaded, opts in sides:
+        name, env = context.selected_env(loaded.project, opts.env_name)
+        config = context.engine_config(loaded.project, opts)  # usage errors before any read
+        click.echo(f"reading {name} ({config.url})", err=True)
+        jobs.append((config, loaded.project.scope_for(name)))
+        token_vars.add(env.token_env if env else "")
+    if len(token_vars) == 1:
+        click.echo(
+            f"warning: both environments read their token from {token_vars.pop()}: the same "
+            "token goes to both engines; give them different tokenEnv names",
+            err=True,
+        )
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(_read_one, config, scope) for config, scope in jobs]
+        return [f.result() for f in futures]
+
+
+def _read_one(config: EngineConfig, scope: Scope) -> LiveSnapshot:
+    with EngineClient(config) as client:
+        return read_live(client, scope=scope)
+
+
+@click.group()
+def bundle() -> None:
+    """Polyant export bundles: import them into the repo, export repo objects as bundles."""
+
+
+@bundle.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@common
+@click.option("--full", is_flag=True, help="Write every field, even ones the files omit.")
+@click.option("--tasks", "with_tasks", is_flag=True, help="Write the bundles' scheduled tasks.")
+def bundle_import(
+    *, files: tuple[Path, ...], root: Path, env_name: str | None, insecure: bool, full: bool,
+    with_tasks: bool,
+) -> None:  # fmt: skip
+    """Write engine export bundles (instance or skills catalog) into the repository's files."""
+    opts = options(root, env_name, insecure)
+    parsed = [bundles.parse_bundle(_read(path), str(path)) for path in files]
+    loaded = load_repo(opts.root, env=opts.env_name)
+    scope = loaded.project.scope_for(loaded.environment)
+    imported = bundles.import_bundles(parsed, loaded.state.instances, scope, with_tasks=with_tasks)
+    notices = imported.notices + _keep_overrides(imported, loaded)
+    state = State.model_construct(instances=imported.instances, skills=imported.skills)
+    result = write_repo(
+        opts.root, state, only_instances=set(imported.instances), skills=bool(imported.skills),
+        agent_owned_prompts=loaded.project.agent_owned_prompts, full=full,
+        variables=loaded.variables,
+    )  # fmt: skip
+    _drop_fresh_actions(opts.root, imported.fresh)
+    _notices(notices, result.warnings)
+    click.echo(
+        f"bundle import: {len(imported.instances)} instance(s), {len(imported.skills)} "
+        f"skill(s); {len(result.written)} file(s) written, {len(result.unchanged)} unchanged"
+    )
+    finish(0)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+
+
+def _keep_overrides(imported: bundles.Imported, loaded: LoadedRepo) -> list[Notice]:
+    """Fields the environment overrides keep the base file's value (the override stays)."""
+    env = loaded.project.environments.get(loaded.environment or "")
+    notices: list[Notice] = []
+    for slug, fields in (env.overrides if env else {}).items():
+        inst, src = imported.instances.get(slug), loaded.docs.get(f"instance/{slug}")
+        current = loaded.state.instances.get(slug)
+        if inst is None or src is None or current is None:
+            continue
+        update: dict[str, Any] = {}
+        for alias in fields:
+            name = _field_name(alias)
+            if getattr(inst, name) != getattr(current, name):
+                message = (
+                    f"the bundle's {alias} differs from environment {loaded.environment!r}'s "
+                    "override, which was left as it is: update polyant.yaml by hand"
+                )
+                notices.append(Notice("warning", f"instance/{slug}", message))
+            if isinstance(src.main.root, dict) and alias in src.main.root:
+                update[name] = _base_value(name, src.main.root[alias], loaded)
+        imported.instances[slug] = inst.model_copy(update=update)
+    return notices
+
+
+def _field_name(alias: str) -> str:
+    return next(n for n, f in Instance.model_fields.items() if (f.alias or n) == alias)
+
+
+def _base_value(name: str, raw: Any, loaded: LoadedRepo) -> Any:
+    value = substitute(raw, loaded.variables, lambda _path, _message: None)
+    try:
+        kind: Any = Instance.model_fields[name].annotation
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError:
+        return value  # the file loaded, so this does not happen; never block the import
+
+
+def _drop_fresh_actions(root: Path, fresh: dict[str, set[tuple[str, str]]]) -> None:
+    """Remove the `action` the writer puts on definitions a bundle knows nothing about."""
+    for slug, pairs in fresh.items():
+        path = root / "instances" / slug / INSTANCE_FILE
+        if not pairs or not path.is_file():
+            continue
+        problems = Problems()
+        doc = parse_yaml(path.read_text(encoding="utf-8"), str(path), problems)
+        changed = False
+        for source in doc.get("eventSources") or [] if isinstance(doc, dict) else []:
+            for definition in source.get("definitions") or []:
+                pair = (source.get("name"), definition.get("name"))
+                if pair in pairs and definition.get("action") == "backlog":
+                    del definition["action"]
+                    changed = True
+        if changed:
+            atomic_write(path, dump_yaml(doc, modeline=INSTANCE_MODELINE).encode("utf-8"))
+
+
+@bundle.command("export")
+@common
+@click.option("--instance", "slug", help="The instance to export.")
+@click.option("--skills", is_flag=True, help="The catalog bundle (of the instance's skills).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def bundle_export(
+    *, root: Path, env_name: str | None, insecure: bool, slug: str | None, skills: bool, out: Path
+) -> None:
+    """Write engine import bundles from the repository (no engine needed, no secret values)."""
+    if slug is None and not skills:
+        raise UsageError("bundle export needs --instance SLUG and/or --skills")
+    loaded = load_valid(options(root, env_name, insecure))
+    now, notices = datetime.now(UTC), list[Notice]()
+    chosen = set(loaded.state.skills)
+    if slug is not None:
+        inst = loaded.state.instances.get(slug)
+        if inst is None:
+            known = ", ".join(sorted(loaded.state.instances)) or "none"
+            raise UsageError(f"no instance {slug!r} in the repository (known: {known})")
+        data, notices = bundles.instance_bundle(inst, now)
+        _write_bundle(out, data, f"instance/{slug}", notices)
+        chosen &= {a.slug for a in inst.skills or []}
+    if skills:
+        target = out.with_name(f"{out.stem}-skills{out.suffix}") if slug else out
+        data, more = bundles.skills_bundle([loaded.state.skills[s] for s in chosen], now)
+        _write_bundle(target, data, "skills", more)
+        notices += more
+    _notices(notices, [])
+    finish(0)
+
+
+def _write_bundle(path: Path, data: dict[str, Any], key: str, notices: list[Notice]) -> None:
+    too_big = bundles.size_notice(data, key)
+    if too_big is not None:
+        notices.append(too_big)
+    _write(path, bundles.bundle_text(data).encode("utf-8"))
+    click.echo(f"wrote {path}")
+
+
+def _notices(notices: Iterable[Notice], warnings: Iterable[str]) -> None:
+    for notice in notices:
+        label = "warning" if notice.level == "warning" else "note"
+        click.echo(f"{label}: {notice.key}: {notice.message}", err=True)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, data)
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and not context.environ().get("NO_COLOR")
 
 
 def register(group: click.Group) -> None:
     """Attach this module's commands."""
-    _ = group
+    group.add_command(compare)
+    group.add_command(bundle)

@@ -7,8 +7,8 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from reconciler import compare, safety
 from reconciler import plan as planning
-from reconciler import safety
 from reconciler.changes import LiveSnapshot, Plan
 from reconciler.cli import context
 from reconciler.cli.progress import Progress
@@ -57,6 +57,7 @@ def make_plan(
     prune: bool,
     force: bool,
     only: Collection[str] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> Planned:
     """Read what the plan needs from the engine and diff it against the repo."""
     env_name, _ = context.selected_env(loaded.project, opts.env_name)
@@ -72,6 +73,13 @@ def make_plan(
         only=only,
         supplied_secrets=supplied,
     )
+    if shard is not None:
+        # Every shard sees the whole catalog, but only shard 1 writes catalog skills, so
+        # parallel runners never import the same skill twice.
+        catalog = compare.catalog_changes(
+            loaded.state, live, loaded.project, env=env_name, prune=prune, supplied=supplied
+        )
+        plan = compare.shard_plan(plan, *shard, catalog)
     plan.environment = env_name
     plan.engine_url = client.config.url
     # Thresholds count the whole managed fleet, not just a scoped read: deleting one of two

@@ -38,7 +38,7 @@ def plan_to_apply(
             raise PlanError("the saved plan deletes objects: pass --prune to apply it")
     scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard)
     only = set(saved.scope) if saved and saved.scope is not None else scoped.only
-    fresh = make_plan(loaded, client, opts, prune=prune, force=force, only=only)
+    fresh = make_plan(loaded, client, opts, prune=prune, force=force, only=only, shard=scoped.shard)
     the_plan = scoping.stamp(fresh.plan, scoped, opts)
     if saved is not None:
         stale = check_fresh(saved, fresh.live)

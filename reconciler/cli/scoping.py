@@ -23,6 +23,7 @@ class Scoped:
     only: set[str] | None
     reasons: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
+    shard: tuple[int, int] | None = None
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -72,11 +73,12 @@ def resolve(
         reasons += why
         if picked is not None:
             only &= set(picked)
-    if shard is not None:
-        index, count = parse_shard(shard)
+    parsed = parse_shard(shard) if shard is not None else None
+    if parsed is not None:
+        index, count = parsed
         only = {s for s in only if shard_of(s, count) == index}
         reasons.append(f"shard {index}/{count}")
-    return Scoped(only=only, reasons=reasons, left_out=sorted(universe - only))
+    return Scoped(only=only, reasons=reasons, left_out=sorted(universe - only), shard=parsed)
 
 
 def _live_slugs(client: EngineClient) -> list[str]:
