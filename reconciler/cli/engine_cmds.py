@@ -10,11 +10,12 @@ import click
 from reconciler import render
 from reconciler.cli import context, github_out, scoping
 from reconciler.cli.options import common, finish, options
+from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.cli.saved import apply_and_report, plan_to_apply
 from reconciler.engine.read import read_live
 from reconciler.planfile import plan_to_json
-from reconciler.repo import load_project
+from reconciler.repo import load_project, load_repo
 from reconciler.writer import write_repo
 
 EXIT_CHANGES, EXIT_UNSAFE = 3, 4
@@ -37,11 +38,16 @@ def export(
     """Write the live engine's instances and skills into the repository's files."""
     opts = options(root, env_name, insecure)
     loaded = load_project(opts.root, env=opts.env_name)
-    name, _ = context.selected_env(loaded.project, opts.env_name)
+    if loaded.environment:
+        loaded = load_repo(opts.root, env=opts.env_name)  # overrides need the base files
     with engine(loaded, opts) as client:
         live = read_live(
-            client, scope=loaded.project.scope_for(name), only=instances or None, skills=skills
+            client,
+            scope=loaded.project.scope_for(loaded.environment),
+            only=instances or None,
+            skills=skills,
         )
+    notices = live.notices + keep_overrides(live.state.instances, loaded)
     result = write_repo(
         opts.root,
         live.state,
@@ -49,9 +55,12 @@ def export(
         skills=skills,
         agent_owned_prompts=loaded.project.agent_owned_prompts,
         full=full,
+        variables=loaded.variables,
     )
-    for notice in live.notices:
+    for notice in notices:
         click.echo(f"warning: {notice.key}: {notice.message}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"export: {len(result.written)} file(s) written, {len(result.unchanged)} unchanged")
     finish(0)
 

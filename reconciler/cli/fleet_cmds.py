@@ -10,23 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import TypeAdapter, ValidationError
 
 from reconciler import bundle as bundles
 from reconciler import compare as comparing
 from reconciler.changes import LiveSnapshot, Notice
 from reconciler.cli import context
 from reconciler.cli.options import common, finish, options
+from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import load_valid
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
 from reconciler.errors import UsageError
 from reconciler.exportfiles import atomic_write
-from reconciler.models import Instance, State
+from reconciler.models import State
 from reconciler.project import Scope
 from reconciler.repo import LoadedRepo, load_repo
 from reconciler.repotree import INSTANCE_FILE
-from reconciler.variables import substitute
 from reconciler.writer import INSTANCE_MODELINE, write_repo
 from reconciler.yamlio import Problems, dump_yaml, parse_yaml
 
@@ -128,7 +127,7 @@ def bundle_import(
     loaded = load_repo(opts.root, env=opts.env_name)
     scope = loaded.project.scope_for(loaded.environment)
     imported = bundles.import_bundles(parsed, loaded.state.instances, scope, with_tasks=with_tasks)
-    notices = imported.notices + _keep_overrides(imported, loaded)
+    notices = imported.notices + keep_overrides(imported.instances, loaded, source="bundle")
     state = State.model_construct(instances=imported.instances, skills=imported.skills)
     result = write_repo(
         opts.root, state, only_instances=set(imported.instances), skills=bool(imported.skills),
@@ -149,43 +148,6 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
-
-
-def _keep_overrides(imported: bundles.Imported, loaded: LoadedRepo) -> list[Notice]:
-    """Fields the environment overrides keep the base file's value (the override stays)."""
-    env = loaded.project.environments.get(loaded.environment or "")
-    notices: list[Notice] = []
-    for slug, fields in (env.overrides if env else {}).items():
-        inst, src = imported.instances.get(slug), loaded.docs.get(f"instance/{slug}")
-        current = loaded.state.instances.get(slug)
-        if inst is None or src is None or current is None:
-            continue
-        update: dict[str, Any] = {}
-        for alias in fields:
-            name = _field_name(alias)
-            if getattr(inst, name) != getattr(current, name):
-                message = (
-                    f"the bundle's {alias} differs from environment {loaded.environment!r}'s "
-                    "override, which was left as it is: update polyant.yaml by hand"
-                )
-                notices.append(Notice("warning", f"instance/{slug}", message))
-            if isinstance(src.main.root, dict) and alias in src.main.root:
-                update[name] = _base_value(name, src.main.root[alias], loaded)
-        imported.instances[slug] = inst.model_copy(update=update)
-    return notices
-
-
-def _field_name(alias: str) -> str:
-    return next(n for n, f in Instance.model_fields.items() if (f.alias or n) == alias)
-
-
-def _base_value(name: str, raw: Any, loaded: LoadedRepo) -> Any:
-    value = substitute(raw, loaded.variables, lambda _path, _message: None)
-    try:
-        kind: Any = Instance.model_fields[name].annotation
-        return TypeAdapter(kind).validate_python(value)
-    except ValidationError:
-        return value  # the file loaded, so this does not happen; never block the import
 
 
 def _drop_fresh_actions(root: Path, fresh: dict[str, set[tuple[str, str]]]) -> None:

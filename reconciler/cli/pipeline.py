@@ -63,6 +63,7 @@ def make_plan(
     env_name, _ = context.selected_env(loaded.project, opts.env_name)
     scope = loaded.project.scope_for(env_name)
     live = read_live(client, scope=scope, only=only)
+    _check_against_engine(loaded, live)
     supplied = supplied_secret_vars(loaded)
     plan = planning.diff(
         loaded.state,
@@ -91,6 +92,19 @@ def make_plan(
     managed = len(instances) + len(skills)
     safety.check_safety(plan, loaded.project, managed_count=managed, force=force)
     return Planned(plan=plan, live=live)
+
+
+def _check_against_engine(loaded: LoadedRepo, live: LiveSnapshot) -> None:
+    # Assignments may name skills that exist only on the engine; now that the catalog has
+    # been read, a name that is in neither place is an error instead of a warning.
+    problems = validate_state(
+        loaded,
+        known_engine_skills=[s for s, skill in live.state.skills.items() if not skill.archived],
+        known_engine_instances=live.instance_slugs,
+    )
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ConfigError(errors)
 
 
 def supplied_secret_vars(loaded: LoadedRepo) -> set[str]:
