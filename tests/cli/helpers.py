@@ -21,8 +21,15 @@ CANARIES = {
     ),
     "POLYANT_SKILLENV__ASSISTANT__FAQ_SEARCH__FAQ_API_KEY": "canary-skillenv-c0ffee",
 }
-CANARY_VALUES = ["canary-openai-7f3a9c1e", "canary-auth-51d0b2aa", "canary-openai-assist-99e1",
-                 "xoxb-canary-b0t", "xapp-canary-4pp", "canary-s1gn", "canary-skillenv-c0ffee"]
+CANARY_VALUES = [
+    "canary-openai-7f3a9c1e",
+    "canary-auth-51d0b2aa",
+    "canary-openai-assist-99e1",
+    "xoxb-canary-b0t",
+    "xapp-canary-4pp",
+    "canary-s1gn",
+    "canary-skillenv-c0ffee",
+]
 
 
 @dataclass

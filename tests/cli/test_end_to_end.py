@@ -91,8 +91,9 @@ def test_unreachable_engine_names_the_url(tmp_path: Path) -> None:
 
 def test_missing_token_says_which_variable(tmp_path: Path) -> None:
     root = copy_examples(tmp_path / "repo")
-    run = cli(["plan", "--root", str(root)], {"POLYANT_URL": "http://127.0.0.1:9",
-                                              "POLYANT_TOKEN": ""})
+    run = cli(
+        ["plan", "--root", str(root)], {"POLYANT_URL": "http://127.0.0.1:9", "POLYANT_TOKEN": ""}
+    )
     assert run.code == 1
     assert "POLYANT_TOKEN" in run.err
 
@@ -102,8 +103,12 @@ def test_github_outputs_and_summary(
 ) -> None:
     root = copy_examples(tmp_path / "repo")
     outputs, summary = tmp_path / "out.txt", tmp_path / "summary.md"
-    env = {**engine_env, "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(outputs),
-           "GITHUB_STEP_SUMMARY": str(summary)}
+    env = {
+        **engine_env,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
     run = cli(["plan", "--root", str(root), "--markdown-out", str(tmp_path / "c.md")], env)
     assert run.code == 0, run.text
     lines = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
