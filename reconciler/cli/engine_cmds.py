@@ -124,6 +124,11 @@ def plan(
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="JSON report.")
 @click.option("--changed-since", "ref", help="Apply only what changed since this git ref.")
 @click.option("--shard", help="Apply shard I of N of the managed instances, e.g. 2/4.")
+@click.option(
+    "--record-applied",
+    is_flag=True,
+    help="Tag the applied commit polyant-applied/<env> so drift can tell who moved.",
+)
 def apply(
     *,
     root: Path,
@@ -137,6 +142,7 @@ def apply(
     report: Path | None,
     ref: str | None,
     shard: str | None,
+    record_applied: bool,
 ) -> None:
     """Make the engine match the repository (or execute a saved plan)."""
     opts = options(root, env_name, insecure)
@@ -156,7 +162,9 @@ def apply(
         click.echo(render.to_text(the_plan, color=_color()))
         if the_plan.unsafe:
             finish(EXIT_UNSAFE)
-        result = apply_and_report(loaded, client, opts, the_plan, prune=prune, dry_run=dry_run)
+        result = apply_and_report(
+            loaded, client, opts, the_plan, prune=prune, dry_run=dry_run, record=record_applied
+        )
     if report:
         _write(report, result.to_json())
     github_out.apply_outputs(result)

@@ -88,6 +88,7 @@ def apply_and_report(
     *,
     prune: bool,
     dry_run: bool,
+    record: bool = False,
 ) -> ApplyReport:
     """Run the plan, verify convergence, print the outcome and record the applied commit."""
     if not the_plan.has_changes:
@@ -112,7 +113,7 @@ def apply_and_report(
             supplied_secrets=supplied_secret_vars(loaded),
         )
     _print(report, dry_run=dry_run)
-    if report.ok() and not dry_run and the_plan.commit:
+    if record and report.ok() and not dry_run and the_plan.commit:
         env = the_plan.environment or "default"
         tag = gitscope.record_applied(opts.root, env, the_plan.commit, engine_url=client.config.url)
         click.echo(f"recorded {the_plan.commit[:12]} as applied to {env} ({tag})")

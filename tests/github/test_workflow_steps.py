@@ -200,6 +200,7 @@ def test_reviewed_plan_is_applied_then_drift_is_reported(
             found.out.strip(),
             "--report",
             str(tmp_path / "r.json"),
+            "--record-applied",
         ],
         {**engine, SECRET_VAR: CANARY},
     )
