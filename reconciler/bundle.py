@@ -1,18 +1,12 @@
-"""Engine bundles ⇄ repo models: Polyant export bundles in, admin-panel import bundles out.
+"""Engine bundles → repo models: Polyant export bundles imported into the repo format.
 
-Import (engine bundle → models to write): the engine's own conversion
-(``engine.exported``) reads the bundle; what a bundle cannot carry is then left to the
-repo: ``thinkingEnabled``, ``langsmithProject`` and ``sttProvider`` are never written
-(``Bundled`` excludes them); ``scheduledTasks`` (always ``[]`` for API tasks, §13) and an
-incomplete ``skillEnv`` (plain values are not exported) stay unset, so an existing file
-keeps its keys and a new one leaves them unmanaged. Event sources keep the repo's
-``config`` and definitions keep the repo's action fields; a definition new to the repo
-gets no ``action`` key (``Imported.fresh``), because the bundle does not say.
-
-Export (models → bundle): the engine's export shape and key order (§13.1, §6.7), for the
-admin panel's import (§14): secrets and encrypted skill env declared only, plain skill env
-with ``value``, ``scheduledTasks: []``, the icon as its data URI. Notices say what the
-bundle drops and what the import will do (disabled channels and sources, new webhook URLs).
+The engine's own conversion (``engine.exported``) reads the bundle; what a bundle cannot
+carry is then left to the repo: ``thinkingEnabled``, ``langsmithProject`` and ``sttProvider``
+are never written (``Bundled`` excludes them); ``scheduledTasks`` (always ``[]`` for API
+tasks, §13) and an incomplete ``skillEnv`` (plain values are not exported) stay unset, so an
+existing file keeps its keys and a new one leaves them unmanaged. Event sources keep the
+repo's ``config`` and definitions keep the repo's action fields; a definition new to the
+repo gets no ``action`` key (``Imported.fresh``), because the bundle does not say.
 """
 
 from __future__ import annotations
@@ -20,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field
@@ -28,15 +21,9 @@ from pydantic import Field
 from reconciler.changes import Notice
 from reconciler.engine.convert import Notes, build, task_from, unique_by_name
 from reconciler.engine.exported import InstanceRead, catalog_skills, instance_from
+from reconciler.enginefacts import SECTION_IDS
 from reconciler.errors import UsageError
-from reconciler.models import (
-    SECTION_IDS,
-    Definition,
-    EventSource,
-    Instance,
-    ScheduledTask,
-    Skill,
-)
+from reconciler.models import Definition, EventSource, Instance, ScheduledTask, Skill
 from reconciler.project import Scope
 
 BUNDLE_VERSION = "1.0"
@@ -48,7 +35,7 @@ SKILL_VERSION = "0.1.0"  # what a catalog import stores for a new skill anyway (
 ACTION_FIELDS = ("action", "context_prompt", "outbound_channel", "outbound_target")
 UNCARRIED = ("langsmith_project", "thinking_enabled", "stt_provider")
 # The bundle's leading scalars, in the engine's key order (= the model's field order).
-_SCALARS = {
+SCALARS = {
     "slug", "name", "description", "status", "provider", "model", "memory_enabled",
     "knowledge_enabled", "langsmith_enabled", "auth_enabled", "icon",
 }  # fmt: skip
@@ -141,9 +128,9 @@ class _InstanceImport:
         base = instance_from(read, self.notes)
         values = {name: getattr(base, name) for name in Instance.model_fields}
         fields = set(base.model_fields_set) - set(UNCARRIED)
-        sources = [self._source(raw) for raw in _dicts(self.body.get("eventSources"))]
+        sources = [self._source(raw) for raw in dicts(self.body.get("eventSources"))]
         values["event_sources"] = unique_by_name(
-            [s for s in sources if s is not None], _name, self.notes, self.key, "event source"
+            [s for s in sources if s is not None], source_name, self.notes, self.key, "event source"
         )
         values["skill_env"] = self._skill_env(base.skill_env or {}, plain)
         if values["skill_env"] is None:
@@ -155,7 +142,7 @@ class _InstanceImport:
         return Bundled.model_construct(_fields_set=fields, **values)
 
     def _tasks(self, with_tasks: bool) -> list[ScheduledTask] | None:
-        raw = _dicts(self.body.get("scheduledTasks"))
+        raw = dicts(self.body.get("scheduledTasks"))
         if raw and not with_tasks:
             names = ", ".join(repr(t.get("name")) for t in raw)
             self.notes.warn(
@@ -182,7 +169,7 @@ class _InstanceImport:
         elif kind == "hubspot":
             data["config"] = {"clientSecret": None}  # required by the engine, a credential
         old_defs = {d.name: d for d in old.definitions} if old is not None else {}
-        defs = [self._definition(name, d, old_defs) for d in _dicts(raw.get("definitions"))]
+        defs = [self._definition(name, d, old_defs) for d in dicts(raw.get("definitions"))]
         if all(d is not None for d in defs):
             data["definitions"] = defs
         elif old is not None and "definitions" in old.model_fields_set:
@@ -237,169 +224,9 @@ class _InstanceImport:
         return None
 
 
-def instance_bundle(inst: Instance, exported_at: datetime) -> tuple[dict[str, Any], list[Notice]]:
-    """The engine's export bundle of one repo instance, and what it drops."""
-    notes = Notes()
-    key = f"instance/{inst.slug}"
-    body: dict[str, Any] = inst.model_dump(mode="json", include=_SCALARS)
-    body |= {
-        "prompts": [
-            {"sectionKey": k, "title": SECTION_TITLES.get(k, k), "content": v}
-            for k, v in sorted(inst.prompts.items())
-        ],
-        "skills": [
-            {
-                "skillSlug": a.slug,
-                "enabled": a.enabled,
-                "autoLoad": a.auto_load,
-                "pinnedVersion": a.pinned_version,
-            }
-            for a in inst.skills or []
-        ],
-        "manualTools": _tools(inst, notes, key),
-        "secrets": [{"key": k, "configured": True} for k in inst.secrets or []],
-        "channels": [
-            {"channelType": t, "enabled": c.enabled} for t, c in (inst.channels or {}).items()
-        ],
-        "skillEnv": _env_rows(inst),
-        "room": inst.room.model_dump(mode="json") if inst.room is not None else None,
-        "eventSources": [_source_row(s) for s in inst.event_sources or []],
-        "scheduledTasks": [],
-    }
-    _export_notes(inst, notes, key)
-    envelope = {"version": BUNDLE_VERSION, "exportedAt": _iso(exported_at), "type": "instance"}
-    return {**envelope, "instance": body}, notes.sorted()
-
-
-def _tools(inst: Instance, notes: Notes, key: str) -> list[str]:
-    if inst.manual_tools is None:
-        return list(NEW_INSTANCE_TOOLS)  # unmanaged: what a new instance gets anyway
-    if not inst.manual_tools:
-        notes.warn(key, "manualTools is empty: an instance with no tool rows has ALL tools")
-    return list(inst.manual_tools)
-
-
-def _env_rows(inst: Instance) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for skill, keys in (inst.skill_env or {}).items():
-        for name, value in keys.items():
-            row: dict[str, Any] = {"skillSlug": skill, "key": name, "encrypted": value is None}
-            row["hasValue"] = bool(value)
-            if value is not None:
-                row["value"] = value  # plain, non-sensitive: the import stores it
-            rows.append(row)
-    return rows
-
-
-def _source_row(source: EventSource) -> dict[str, Any]:
-    fields = {"name", "matching_prompt", "interpretation_prompt", "enabled"}
-    include: Any = {"name": True, "source_type": True, "enabled": True}
-    include["definitions"] = {"__all__": fields}
-    row: dict[str, Any] = source.model_dump(mode="json", include=include)
-    row.setdefault("definitions", [])
-    return row
-
-
-def _export_notes(inst: Instance, notes: Notes, key: str) -> None:
-    for level, items, message in _losses(inst):
-        if items:
-            add = notes.warn if level == "warning" else notes.info
-            add(key, message.format(", ".join(items)))
-
-
-def _losses(inst: Instance) -> list[tuple[str, list[str], str]]:
-    """(level, affected names, message) for everything the engine's import will not do."""
-    scalars = (
-        ("thinkingEnabled", inst.thinking_enabled, False),
-        ("langsmithProject", inst.langsmith_project, None),
-        ("sttProvider", inst.stt_provider, "openai"),
-    )
-    defs = [(s, d) for s in inst.event_sources or [] for d in s.definitions]
-    acting = [f"{s.name}/{d.name}" for s, d in defs if d.action != "backlog" or d.context_prompt
-              or d.outbound_channel or d.outbound_target]  # fmt: skip
-    credentials = ["yes"] if inst.channels or inst.event_sources or inst.secrets else []
-    return [
-        ("warning", [a for a, v, d in scalars if v != d], "not in a bundle: {} (the import "
-         "uses the defaults)"),
-        ("warning", [t.name for t in inst.scheduled_tasks or []], "scheduled tasks {} are "
-         "left out: the engine's import stores tasks where they never run; apply creates them"),
-        ("warning", acting, "definition action fields are not in a bundle: {}"),
-        ("info", [a.slug for a in inst.skills or [] if a.pinned_version], "pins of {} name "
-         "versions of this repo's engines; the import silently uses the current version where "
-         "a pin is unknown"),
-        ("info", sorted(set(SECTION_TITLES) - set(inst.prompts)), "prompt sections {} are not "
-         "in the repo: the import creates no such section (it seeds no defaults)"),
-        ("info", credentials, "the import creates channels and event sources disabled, without "
-         "credentials (new webhook URLs); secrets must be set on the engine"),
-    ]  # fmt: skip
-
-
-def skills_bundle(
-    skills: Iterable[Skill], exported_at: datetime
-) -> tuple[dict[str, Any], list[Notice]]:
-    """The engine's catalog export bundle of repo skills (one version each)."""
-    notes = Notes()
-    entries = [_catalog_entry(skill) for skill in sorted(skills, key=lambda s: s.slug)]
-    for entry in entries:
-        notes.info(
-            f"skill/{entry['slug']}",
-            f"an engine that already has this skill skips it (version {SKILL_VERSION} exists "
-            "there): the catalog import cannot update a skill; apply can",
-        )
-    envelope = {"version": BUNDLE_VERSION, "exportedAt": _iso(exported_at), "type": "skills"}
-    return {**envelope, "skills": entries}, notes.sorted()
-
-
-def _catalog_entry(skill: Skill) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    if skill.required_env:
-        meta["requiredEnv"] = [
-            e.model_dump(mode="json", exclude_none=True) for e in skill.required_env
-        ]
-    if skill.required_tools:
-        meta["requiredTools"] = list(skill.required_tools)
-    version = {
-        "version": SKILL_VERSION,
-        "content": skill.content,
-        "metadata": meta | dict(skill.metadata),
-        "scripts": [s.model_dump(mode="json") for s in skill.scripts],
-        "changelog": None,
-    }
-    head = {"slug": skill.slug, "name": skill.name, "description": skill.description}
-    return head | {"category": skill.category, "isDefault": False, "versions": [version]}
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
+def dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _name(source: EventSource) -> str:
+def source_name(source: EventSource) -> str:
     return source.name
-
-
-def bundle_text(bundle: dict[str, Any]) -> str:
-    """The bundle as the engine writes it: JSON with two-space indent."""
-    return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
-
-
-def size_notice(bundle: dict[str, Any], key: str) -> Notice | None:
-    """A warning when the bundle is over the engine's import body limit."""
-    compact = len(json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode())
-    pretty = len(bundle_text(bundle).encode())
-    if pretty <= IMPORT_BODY_LIMIT:
-        return None
-    fits = (
-        "it fits only if uploaded compact" if compact <= IMPORT_BODY_LIMIT else "the import fails"
-    )
-    return Notice(
-        "warning",
-        key,
-        f"the bundle is {pretty} bytes ({compact} compact); the engine refuses import bodies "
-        f"over {IMPORT_BODY_LIMIT} bytes, so {fits} (shrink the icon or prompts)",
-    )
-
-
-def _iso(moment: datetime) -> str:
-    # JavaScript's toISOString: UTC, milliseconds and a Z.
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

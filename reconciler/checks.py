@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from datetime import datetime
@@ -69,3 +70,13 @@ def iso_problem(value: str) -> str | None:
     except ValueError:
         return f"{value!r} is not a real date and time"
     return None
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback addresses, where plain http is acceptable."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -30,23 +30,10 @@ from reconciler.diffing import (
     icon_value,
     jsonable,
 )
+from reconciler.enginefacts import INSTANCE_METADATA_FIELDS
 from reconciler.models import Instance, SkillAssignment, managed_fields
 
-INSTANCE_SCALARS: tuple[str, ...] = (
-    "name",
-    "description",
-    "status",
-    "provider",
-    "model",
-    "memory_enabled",
-    "knowledge_enabled",
-    "langsmith_enabled",
-    "langsmith_project",
-    "auth_enabled",
-    "thinking_enabled",
-    "stt_provider",
-    "icon",
-)
+INSTANCE_SCALARS: tuple[str, ...] = (*INSTANCE_METADATA_FIELDS, "icon")
 AUTH_KEY = "auth_api_key"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import uuid
@@ -15,6 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from reconciler.checks import is_loopback_host
 from reconciler.errors import GitOpsError, UsageError
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -75,18 +75,9 @@ def _check_api_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return
-    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+    if parts.scheme == "http" and is_loopback_host(parts.hostname or ""):
         return
     raise UsageError(f"GITHUB_API_URL {url!r} must be an https:// URL")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def pr_number(ctx: GitHubContext) -> int | None:

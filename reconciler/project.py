@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from reconciler.models import AGENT_OWNED_SECTIONS, Model
+from reconciler.enginefacts import AGENT_OWNED_SECTIONS
+from reconciler.models import Model
 
 DEFAULT_URL = "http://localhost:4000"
 DEFAULT_TOKEN_ENV = "POLYANT_TOKEN"

@@ -11,9 +11,9 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler import skillfile
+from reconciler.enginefacts import SECTION_IDS
 from reconciler.errors import Problem
 from reconciler.modelcheck import Locate
-from reconciler.models import SECTION_IDS
 from reconciler.yamlio import Doc, Problems, parse_yaml, read_text
 
 PROJECT_FILE = "polyant.yaml"

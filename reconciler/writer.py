@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import checks, skillfile
+from reconciler.enginefacts import AGENT_OWNED_SECTIONS, SECTION_IDS
 from reconciler.errors import ConfigError, Problem
 from reconciler.exportfiles import (
     FileSet,
@@ -17,7 +18,7 @@ from reconciler.exportfiles import (
     instance_values,
     skill_values,
 )
-from reconciler.models import AGENT_OWNED_SECTIONS, SECTION_IDS, Instance, Skill, State
+from reconciler.models import Instance, Skill, State
 from reconciler.repotree import INSTANCE_FILE, PROMPTS_DIR, SCRIPTS_DIR, SKILL_FILE
 from reconciler.yamlio import CONTROL_RE, Problems, dump_yaml, parse_yaml, read_text
 from reconciler.yamlmerge import Merger

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from reconciler import bundle as bundles
+from reconciler import bundle_out as bundles_out
 from reconciler import compare as comparing
 from reconciler.changes import LiveSnapshot, Notice
 from reconciler.cli import context
@@ -188,12 +189,12 @@ def bundle_export(
         if inst is None:
             known = ", ".join(sorted(loaded.state.instances)) or "none"
             raise UsageError(f"no instance {slug!r} in the repository (known: {known})")
-        data, notices = bundles.instance_bundle(inst, now)
+        data, notices = bundles_out.instance_bundle(inst, now)
         _write_bundle(out, data, f"instance/{slug}", notices)
         chosen &= {a.slug for a in inst.skills or []}
     if skills:
         target = out.with_name(f"{out.stem}-skills{out.suffix}") if slug else out
-        data, more = bundles.skills_bundle([loaded.state.skills[s] for s in chosen], now)
+        data, more = bundles_out.skills_bundle([loaded.state.skills[s] for s in chosen], now)
         _write_bundle(target, data, "skills", more)
         notices += more
     _notices(notices, [])
@@ -201,10 +202,10 @@ def bundle_export(
 
 
 def _write_bundle(path: Path, data: dict[str, Any], key: str, notices: list[Notice]) -> None:
-    too_big = bundles.size_notice(data, key)
+    too_big = bundles_out.size_notice(data, key)
     if too_big is not None:
         notices.append(too_big)
-    _write(path, bundles.bundle_text(data).encode("utf-8"))
+    _write(path, bundles_out.bundle_text(data).encode("utf-8"))
     click.echo(f"wrote {path}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import random
 import threading
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from reconciler.checks import is_loopback_host
 from reconciler.engine import routes
 from reconciler.engine.answers import (
     Answer,
@@ -76,21 +76,12 @@ def _check_url(config: EngineConfig) -> str:
     shown = display_url(config.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"engine URL {shown!r} must look like https://host[:port]")
-    if parts.scheme == "http" and not config.insecure and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not config.insecure and not is_loopback_host(parts.hostname):
         raise UsageError(
             f"refusing plain http to {shown}: the token would travel unencrypted; "
             "use an https:// URL, or pass --insecure (insecure: true in polyant.yaml)"
         )
     return shown
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class EngineClient:

@@ -22,24 +22,12 @@ from reconciler.engine.steps_common import (
     changed_fields,
     inst_path,
 )
+from reconciler.enginefacts import INSTANCE_METADATA_FIELDS
 from reconciler.errors import EngineError, NotFound
 from reconciler.models import Instance
 
 SEEDED_TOOLS = ("readSkill", "spawnTask")  # what POST /api/instances seeds (contract §3.5)
-META_FIELDS = (
-    "name",
-    "description",
-    "status",
-    "provider",
-    "model",
-    "memory_enabled",
-    "knowledge_enabled",
-    "langsmith_enabled",
-    "langsmith_project",
-    "auth_enabled",
-    "thinking_enabled",
-    "stt_provider",
-)
+META_FIELDS = INSTANCE_METADATA_FIELDS
 # SHA-256 of the prompt sections a new instance is seeded with (contract §4.1): a desired
 # section equal to the seeded default needs no PATCH.
 DEFAULT_PROMPT_SHA256 = {

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from reconciler.engine.client import EngineClient, EngineConfig
-from reconciler.models import SECTION_IDS
+from reconciler.enginefacts import SECTION_IDS
 from reconciler.project import Project
 from reconciler.sandbox.server import SandboxServer
 from tests.apply.conftest import Engine, calls_of

@@ -6,7 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from reconciler.models import SECTION_IDS, Instance, Skill, State
+from reconciler.enginefacts import SECTION_IDS
+from reconciler.models import Instance, Skill, State
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 SLUG = st.builds(

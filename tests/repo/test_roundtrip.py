@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler import checks
+from reconciler.enginefacts import SECTION_IDS
 from reconciler.models import (
-    SECTION_IDS,
     Channel,
     CronSchedule,
     Definition,
