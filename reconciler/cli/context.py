@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +50,27 @@ def selected_env(project: Project, env_name: str | None) -> tuple[str | None, En
     return name, project.environments[name]
 
 
+def token_variable(name: str | None, env: Environment | None) -> str:
+    """The variable holding the token: POLYANT_TOKEN__<ENV> when set, else tokenEnv.
+
+    CI gives every GitHub environment its own POLYANT_TOKEN, so files usually say
+    `tokenEnv: POLYANT_TOKEN`; the per-environment name lets one local process (compare)
+    hold a token per engine without changing the files.
+    """
+    if name:
+        specific = f"POLYANT_TOKEN__{re.sub(r'[^A-Z0-9]+', '_', name.upper()).strip('_')}"
+        if os.environ.get(specific):
+            return specific
+    return env.token_env if env else DEFAULT_TOKEN_ENV
+
+
 def engine_config(project: Project, opts: Options) -> EngineConfig:
     """URL, token and pacing for the selected engine; the token only ever comes from env."""
     name, env = selected_env(project, opts.env_name)
     url = env.url if env else DEFAULT_URL
     if opts.env_name is None and os.environ.get("POLYANT_URL"):
         url = os.environ["POLYANT_URL"]
-    token_var = env.token_env if env else DEFAULT_TOKEN_ENV
+    token_var = token_variable(name, env)
     token = os.environ.get(token_var, "")
     if not token:
         where = f"environment {name!r} reads it from" if name else "it is read from"

@@ -89,11 +89,12 @@ def _read_both(sides: list[tuple[LoadedRepo, context.Options]]) -> list[LiveSnap
         config = context.engine_config(loaded.project, opts)  # usage errors before any read
         click.echo(f"reading {name} ({config.url})", err=True)
         jobs.append((config, loaded.project.scope_for(name)))
-        token_vars.add(env.token_env if env else "")
+        token_vars.add(context.token_variable(name, env))
     if len(token_vars) == 1:
         click.echo(
             f"warning: both environments read their token from {token_vars.pop()}: the same "
-            "token goes to both engines; give them different tokenEnv names",
+            "token goes to both engines; set POLYANT_TOKEN__<ENV> for each environment "
+            "or give them different tokenEnv names",
             err=True,
         )
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
