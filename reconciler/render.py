@@ -16,6 +16,7 @@ from reconciler.render_format import (
     clean,
     dict_delta,
     headline,
+    listing,
     ordered_notices,
     show,
     shows_as_diff,
@@ -74,10 +75,10 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
 def _banner(plan: Plan) -> list[str]:
     if plan.scope is None:
         return []
-    only = ", ".join(clean(s) for s in plan.scope) or "(none)"
+    only = listing([clean(s) for s in plan.scope]) or "(none)"
     out = [f"Scoped plan: only instance(s) {only}."]
     if plan.left_out:
-        out.append(f"Left out: {', '.join(clean(k) for k in plan.left_out)}.")
+        out.append(f"Left out: {listing([clean(k) for k in plan.left_out])}.")
     return [*out, ""]
 
 

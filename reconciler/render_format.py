@@ -115,3 +115,10 @@ def counts_by_kind(plan: Plan) -> dict[str, dict[str, int]]:
 def headline(change: Change) -> str:
     """'+ create instance/helpdesk'."""
     return f"{SYMBOLS[change.action]} {change.action} {clean(change.key)}"
+
+
+def listing(names: list[str], show: int = 10) -> str:
+    """Up to `show` names, then how many more: large fleets keep their banners short."""
+    head = ", ".join(names[:show])
+    more = len(names) - show
+    return f"{head} and {more} more" if more > 0 else head

@@ -20,6 +20,7 @@ from reconciler.render_format import (
     SYMBOLS,
     counts_by_kind,
     dict_delta,
+    listing,
     ordered_notices,
     show,
     shows_as_diff,
@@ -105,8 +106,8 @@ def _head(plan: Plan, title: str, max_notices: int | None) -> list[str]:
         out += ["> [!CAUTION]", "> **Unsafe plan**: apply refuses it without `--force`, because"]
         out += [f"> - {md(r)}" for r in plan.unsafe_reasons] + [""]
     if plan.scope is not None:
-        only = ", ".join(code(s) for s in plan.scope) or "none"
-        left = ", ".join(code(k) for k in plan.left_out) or "nothing"
+        only = listing([code(s) for s in plan.scope]) or "none"
+        left = listing([code(k) for k in plan.left_out]) or "nothing"
         out += ["> [!NOTE]", f"> **Scoped plan**: only instance(s) {only}. Left out: {left}.", ""]
     out += _notice_lines(plan, max_notices)
     if plan.changes:
