@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.models import Instance, Skill
 from reconciler.repotree import ICON_TYPES, MAX_ICON_BYTES, magic_ok
+from reconciler.yamlio import MAX_FILE_BYTES
 
 COLLECTIONS = frozenset(
     "skills manual_tools secrets channels skill_env room event_sources scheduled_tasks".split()
@@ -86,8 +87,14 @@ class FileSet:
         return path.relative_to(self.root).as_posix()
 
     def put(self, path: Path, text: str) -> None:
-        """Plan writing `text` (UTF-8) to `path`."""
-        self.put_bytes(path, text.encode("utf-8"))
+        """Plan writing `text` (UTF-8) to `path`; never a file the loader would refuse."""
+        data = text.encode("utf-8")
+        if len(data) > MAX_FILE_BYTES:
+            raise Refused(
+                f"{path.name} would be {len(data):,} bytes, over the {MAX_FILE_BYTES:,}-byte "
+                "limit the repository loader accepts; shorten the value on the engine"
+            )
+        self.put_bytes(path, data)
 
     def put_bytes(self, path: Path, data: bytes) -> None:
         """Plan writing `data` to `path`."""

@@ -7,6 +7,7 @@ reach a file, a plan or a bundle written from a dump.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -89,10 +90,8 @@ class EventSource(Model):
 
     @model_validator(mode="after")
     def _checks(self) -> EventSource:
-        names = [d.name for d in self.definitions]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"definition names must be unique in a source: {', '.join(dupes)}")
+        if dupes := _dupes("definition", [d.name for d in self.definitions]):
+            raise ValueError(f"{dupes} (within one event source)")
         if self.source_type == "hubspot" and "clientSecret" not in (self.config or {}):
             raise ValueError("a hubspot source needs config.clientSecret (declare it as null)")
         return self
@@ -226,7 +225,7 @@ def _instance_problems(inst: Instance) -> list[str | None]:
 
 
 def _dupes(what: str, names: list[str]) -> str | None:
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted(n for n, count in Counter(names).items() if count > 1)
     return f"{what} names must be unique: {', '.join(dupes)}" if dupes else None
 
 

@@ -73,6 +73,10 @@ class _Ctx:
             yield self.loaded.problem(key, ("authEnabled",), msg, warning=True)
 
     def _tools(self, key: str, inst: Instance) -> Iterator[Problem]:
+        if inst.manual_tools == []:
+            # Zero tool rows means ALL tools at runtime (contract §5.2): [] is unreachable.
+            msg = "manualTools: [] would give the instance every tool; list at least one tool"
+            yield self.loaded.problem(key, ("manualTools",), msg)
         for tool in inst.manual_tools or []:
             path = ("manualTools", ("=", tool))
             if tool in TOOL_NAMES:

@@ -248,7 +248,7 @@ class EngineClient:
             return None
         try:
             return json.loads(answer.content)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise EngineRejected(
                 f"{what}: the engine answered {answer.status} with malformed JSON "
                 f"({len(answer.content)} bytes); is {self.url} a Polyant engine?",

@@ -87,6 +87,7 @@ def build(model: type[M], data: dict[str, Any], notes: Notes, key: str, label: s
         # Pydantic re-runs the validators of nested models; those items were built (and
         # reported) on their own, so only this object's own problems are reported here.
         nested = frozenset(n for k, v in data.items() if _holds_model(v) for n in (k, to_camel(k)))
+        _refuse_wrong_types(exc, nested, key, label)
         found = problems(exc, nested)
         if found:
             notes.warn(
@@ -95,6 +96,20 @@ def build(model: type[M], data: dict[str, Any], notes: Notes, key: str, label: s
                 "or in the repo, the plan will show it as it is",
             )
         return model.model_construct(**data)
+
+
+def _refuse_wrong_types(exc: ValidationError, nested: frozenset[str], key: str, label: str) -> None:
+    # A value of the wrong JSON type is a broken answer, not a stricter rule of ours: keeping
+    # it would write nonsense into the repo, so it is one clear error naming the field.
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        if error["type"].endswith("_type") and loc and loc[0] not in nested:
+            field = ".".join(loc)
+            raise EngineRejected(
+                f"the engine's answer for {key} ({label}) has {field} of the wrong type "
+                f"({error['type'].removesuffix('_type')} expected); check the engine's version",
+                502,
+            )
 
 
 def _holds_model(value: Any) -> bool:

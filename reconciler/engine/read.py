@@ -57,7 +57,9 @@ def read_live(
     if catalog is not None:
         found |= _read_archived(client, reads, catalog, notes)
     instances = {r.slug: normalize_instance(instance_from(r, notes)) for r in reads}
-    state = State(
+    # model_construct: every part is already a model; live data may break our stricter rules
+    # (a hostile or legacy slug), which is for validate/export to report, not a crash here.
+    state = State.model_construct(
         instances=instances, skills={k: normalize_skill(v) for k, v in sorted(found.items())}
     )
     gone = set(chosen) - set(instances)

@@ -1,0 +1,351 @@
+"""A generated fleet for the benchmarks: repo documents, seed bundles, secrets, a timed sandbox."""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from reconciler import secretenv
+from reconciler.models import Instance, Skill, State, normalize
+from reconciler.project import Project, Prune, Safety
+from reconciler.sandbox.server import SandboxServer
+
+LIMIT = 30  # the engine's throttle: requests per window per route handler (contract §1.3)
+WINDOW_S = 60.0  # engine seconds
+SKILL_SLUG = "fleet-faq"
+PROMPT = (
+    "You are {name}, the support agent of team {i}. Answer questions about the team's "
+    "products, escalate outages to the on-call engineer and never share customer data.\n"
+) * 6
+SKILL: dict[str, Any] = {
+    "slug": SKILL_SLUG,
+    "name": SKILL_SLUG,
+    "description": "Search the team FAQ",
+    "category": "support",
+    "requiredEnv": [
+        {"name": "FAQ_API_KEY", "description": "API key", "sensitive": True},
+        {"name": "FAQ_INDEX", "description": "index name", "sensitive": False},
+    ],
+    "requiredTools": ["httpRequest"],
+    "content": "# FAQ\n\nSearch the FAQ index and quote the best entry.\n",
+}
+PROJECT_YAML = """\
+version: 1
+scope:
+  instances: ["*"]
+  excludeInstances: [demo-agent]
+prune: {instances: true, skills: false, children: true, secrets: false}
+safety: {maxDeletePercent: 100, maxUpdatePercent: 100, minObjects: 4}
+"""
+
+
+def project() -> Project:
+    """PROJECT_YAML as a Project (the default scope already leaves demo-agent alone)."""
+    return Project(
+        prune=Prune(instances=True, skills=False, children=True, secrets=False),
+        safety=Safety(max_delete_percent=100, max_update_percent=100, min_objects=4),
+    )
+
+
+def slug_of(i: int) -> str:
+    """The slug of fleet instance `i`."""
+    return f"agent-{i:04d}"
+
+
+def instance_doc(i: int) -> dict[str, Any]:
+    """One realistic instance as its instance.yaml + prompt files say it (engine names)."""
+    slug = slug_of(i)
+    name = f"Agent {i}"
+    return {
+        "slug": slug,
+        "name": name,
+        "description": f"Support agent of team {i}",
+        "status": "active",
+        "provider": "openai",
+        "model": "gpt-4.1-mini",
+        "memoryEnabled": True,
+        "prompts": {
+            "01-identity": PROMPT.format(name=name, i=i),
+            "04-safety": "Never share customer data. Never run destructive commands.\n",
+        },
+        "skills": [{"slug": SKILL_SLUG, "enabled": True, "autoLoad": True}],
+        "manualTools": ["readSkill", "spawnTask", "webSearch"],
+        "secrets": ["openai_api_key"],
+        "skillEnv": {SKILL_SLUG: {"FAQ_API_KEY": None, "FAQ_INDEX": f"team-{i}"}},
+        "room": {
+            "enabled": True,
+            "prompt": "Group duplicate tickets and summarise the rest.",
+            "outboundChannel": None,
+            "outboundTarget": None,
+            "evalIntervalMinutes": 10,
+        },
+        "eventSources": [
+            {
+                "name": "Tickets",
+                "sourceType": "webhook",
+                "config": {"signingSecret": None},
+                "definitions": [
+                    {
+                        "name": "New ticket",
+                        "matchingPrompt": "A ticket was opened",
+                        "interpretationPrompt": "Summarise the ticket",
+                    }
+                ],
+            }
+        ],
+        "scheduledTasks": [
+            {
+                "name": "Daily digest",
+                "schedule": {"type": "cron", "expression": "0 8 * * 1-5", "timezone": "UTC"},
+                "prompt": "Summarise yesterday's tickets.",
+            }
+        ],
+    }
+
+
+def whatsapp_config(slug: str) -> dict[str, str]:
+    """The Twilio credentials of a rich instance's WhatsApp channel (bench values only)."""
+    return {"accountSid": f"AC{slug}", "authToken": f"tok-{slug}", "whatsappNumber": "+15550100"}
+
+
+def rich_doc(i: int) -> dict[str, Any]:
+    """An instance with everything an overwrite import can destroy: a credentialed channel,
+    a conversation definition, tasks (run history comes from running them), plain env."""
+    doc = instance_doc(i)
+    doc["channels"] = {"whatsapp": {"enabled": True}}
+    doc["eventSources"][0]["definitions"].append(
+        {
+            "name": "Outage",
+            "matchingPrompt": "A ticket reports an outage",
+            "action": "conversation",
+            "contextPrompt": "Tell the on-call engineer",
+            "outboundChannel": "whatsapp",
+            "outboundTarget": "+15550199",
+        }
+    )
+    doc["scheduledTasks"].append(
+        {
+            "name": "Hourly sweep",
+            "schedule": {"type": "interval", "everyMs": 3_600_000},
+            "prompt": "Close stale tickets.",
+        }
+    )
+    return doc
+
+
+def state_of(docs: Sequence[Mapping[str, Any]], skills: Sequence[Mapping[str, Any]]) -> State:
+    """A normalized desired State, built as the repo loader builds it (fields set kept)."""
+    inst = [Instance.model_validate(copy.deepcopy(dict(d))) for d in docs]
+    sk = [Skill.model_validate(copy.deepcopy(dict(s))) for s in skills]
+    return normalize(State(instances={i.slug: i for i in inst}, skills={s.slug: s for s in sk}))
+
+
+def fleet_state(n: int) -> State:
+    """The desired state of an n-instance fleet plus its catalog skill."""
+    return state_of([instance_doc(i) for i in range(n)], [SKILL])
+
+
+def secrets_env(docs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The apply-time variables carrying every credential the documents declare."""
+    env: dict[str, str] = {}
+    for doc in docs:
+        slug = doc["slug"]
+        for key in doc.get("secrets") or []:
+            env[secretenv.secret_var(slug, key)] = f"value-{slug}-{key}"
+        for skill, values in (doc.get("skillEnv") or {}).items():
+            for key, value in values.items():
+                if value is None:
+                    env[secretenv.skill_env_var(slug, skill, key)] = f"env-{slug}-{key}"
+        for source in doc.get("eventSources") or []:
+            for key, value in (source.get("config") or {}).items():
+                if value is None:
+                    var = secretenv.event_source_var(slug, source["name"], key)
+                    env[var] = f"cred-{slug}-{key}"
+        for kind in doc.get("channels") or {}:
+            env[secretenv.channel_var(slug, kind)] = json.dumps(_channel_config(slug, kind))
+    return env
+
+
+def seed_skill(skill: Mapping[str, Any]) -> dict[str, Any]:
+    """A catalog-export entry for a repo skill (version 0.1.0)."""
+    meta = {
+        "requiredEnv": skill.get("requiredEnv", []),
+        "requiredTools": skill.get("requiredTools", []),
+    }
+    version = {
+        "version": "0.1.0",
+        "content": skill["content"],
+        "metadata": meta,
+        "scripts": [],
+        "changelog": None,
+    }
+    return {
+        "slug": skill["slug"],
+        "name": skill["name"],
+        "description": skill.get("description", ""),
+        "category": skill.get("category", "general"),
+        "isDefault": False,
+        "versions": [version],
+    }
+
+
+def seed_bundle(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The export bundle (plus the seed extras) that makes the engine hold `doc` exactly."""
+    slug = doc["slug"]
+    env_rows = [
+        {"skillSlug": skill, "key": key, "encrypted": value is None, "value": value or "x"}
+        for skill, values in (doc.get("skillEnv") or {}).items()
+        for key, value in values.items()
+    ]
+    return {
+        "slug": slug,
+        "name": doc["name"],
+        "description": doc.get("description"),
+        "status": doc.get("status", "active"),
+        "provider": doc.get("provider"),
+        "model": doc.get("model"),
+        "memoryEnabled": doc.get("memoryEnabled", True),
+        "prompts": [
+            {"sectionKey": k, "title": k, "content": v} for k, v in doc.get("prompts", {}).items()
+        ],
+        "skills": [
+            {
+                "skillSlug": a["slug"],
+                "enabled": a.get("enabled", True),
+                "autoLoad": a.get("autoLoad", False),
+                "pinnedVersion": None,
+            }
+            for a in doc.get("skills") or []
+        ],
+        "manualTools": list(doc.get("manualTools") or []),
+        "secrets": [{"key": k, "configured": True} for k in doc.get("secrets") or []],
+        "channels": [
+            {"channelType": kind, "enabled": c["enabled"], "config": _channel_config(slug, kind)}
+            for kind, c in (doc.get("channels") or {}).items()
+        ],
+        "skillEnv": env_rows,
+        "room": doc.get("room"),
+        "eventSources": [
+            {
+                "name": s["name"],
+                "sourceType": s["sourceType"],
+                "enabled": s.get("enabled", True),
+                "config": {k: v or f"cred-{slug}" for k, v in (s.get("config") or {}).items()},
+                "definitions": [dict({"enabled": True}, **d) for d in s.get("definitions", [])],
+            }
+            for s in doc.get("eventSources") or []
+        ],
+        "scheduledTasks": [_seed_task(t) for t in doc.get("scheduledTasks") or []],
+    }
+
+
+def _channel_config(slug: str, kind: str) -> dict[str, str]:
+    return whatsapp_config(slug) if kind == "whatsapp" else {}
+
+
+def _seed_task(task: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": task["name"],
+        "description": task.get("description"),
+        "enabled": task.get("enabled", True),
+        "schedule": task["schedule"],
+        "prompt": task["prompt"],
+        "outboundChannel": task.get("outboundChannel"),
+        "outboundTarget": task.get("outboundTarget"),
+        "keepHistory": task.get("keepHistory", False),
+        "deleteAfterRun": task.get("deleteAfterRun", False),
+        "maxRetries": task.get("maxRetries", 3),
+        "createdBy": "api",
+    }
+
+
+def seed_doc(
+    docs: Sequence[Mapping[str, Any]], skills: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """A sandbox seed file holding these instances and catalog skills."""
+    return {
+        "skills": {"skills": [seed_skill(s) for s in skills]},
+        "instances": [seed_bundle(d) for d in docs],
+    }
+
+
+class TimedLog(list[Any]):
+    """The sandbox request log, with the monotonic time each record was appended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+        self._lock = threading.Lock()
+
+    def append(self, item: Any) -> None:
+        with self._lock:
+            self.times.append(time.monotonic())
+            super().append(item)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.times.clear()
+            super().clear()
+
+
+@contextmanager
+def sandbox(
+    *,
+    time_scale: float,
+    latency_s: float = 0.0,
+    seed: Mapping[str, Any] | None = None,
+    token: str | None = None,
+) -> Iterator[SandboxServer]:
+    """A sandbox engine with the real throttle policy, time-scaled, its log timestamped."""
+    with tempfile.TemporaryDirectory(prefix="polyant-bench-") as tmp:
+        seed_file = None
+        if seed is not None:
+            seed_file = Path(tmp) / "seed.json"
+            seed_file.write_text(json.dumps(seed), encoding="utf-8")
+        server = SandboxServer(
+            limit=LIMIT,
+            window_s=WINDOW_S,
+            time_scale=time_scale,
+            latency_s=latency_s,
+            seed_file=seed_file,
+            seed_demo=True,
+            channel_network="ok",
+            static_token=token,
+        )
+        server.engine.requests = TimedLog()
+        with server:
+            yield server
+
+
+def settle(server: SandboxServer, expected: int, timeout_s: float = 3.0) -> None:
+    """Wait until the sandbox logged `expected` requests (it logs just after answering)."""
+    deadline = time.monotonic() + timeout_s
+    while len(server.requests) < expected and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A compact left-aligned text table."""
+    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(r[c]) for r in cells) for c in range(len(headers))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def ratios_block(values: Mapping[str, Any]) -> str:
+    """The final `ratios:` block every benchmark prints (one `name: value` per line)."""
+    return "ratios:\n" + "\n".join(f"  {k}: {_cell(v)}" for k, v in values.items())
