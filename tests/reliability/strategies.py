@@ -95,7 +95,7 @@ _FIELDS: dict[str, Any] = {
     "langsmithEnabled": st.booleans(),
     "thinkingEnabled": st.booleans(),
     "sttProvider": st.sampled_from(["openai", "aws", "deepgram"]),
-    # min_size=1: `manualTools: []` never converges (see test_empty_manual_tools_converges).
+    # min_size=1: validate refuses `manualTools: []` (zero tool rows = all tools).
     "manualTools": st.lists(st.sampled_from(TOOLS), min_size=1, unique=True).map(sorted),
     "secrets": st.lists(st.sampled_from(SECRETS), unique=True).map(sorted),
 }

@@ -118,7 +118,9 @@ def instances(draw: st.DrawFn, slug: str) -> Instance:
         "thinking_enabled": st.booleans(),
         "langsmith_project": st.none() | line,
         "skills": st.lists(assignments, max_size=3, unique_by=lambda a: a.slug),
-        "manual_tools": st.lists(st.sampled_from(sorted(TOOL_NAMES)), max_size=4, unique=True),
+        "manual_tools": st.lists(  # [] is refused: zero tool rows = all tools
+            st.sampled_from(sorted(TOOL_NAMES)), min_size=1, max_size=4, unique=True
+        ),
         "secrets": st.lists(st.from_regex(r"\A[a-z_]{1,12}\Z"), max_size=3, unique=True),
         "channels": st.dictionaries(
             st.sampled_from(["slack", "telegram"]), model(Channel, enabled=st.booleans())
