@@ -26,7 +26,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from bench import fleet
+from bench import fleet, measure
 from reconciler.cli import main as cli_main
 from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
@@ -195,7 +195,9 @@ def _base() -> tuple[Docs, Skills]:
     return [fleet.rich_doc(0), fleet.rich_doc(1)], [fleet.SKILL, NOTES]
 
 
-def measure(name: str, edit: Callable[[Docs, Skills], None], minimal: int, why: str) -> Measured:
+def measure_change(
+    name: str, edit: Callable[[Docs, Skills], None], minimal: int, why: str
+) -> Measured:
     """Apply one change type to a freshly seeded fleet; count what reached the engine."""
     docs, skills = _base()
     seed = fleet.seed_doc(docs, [fleet.SKILL])
@@ -205,7 +207,7 @@ def measure(name: str, edit: Callable[[Docs, Skills], None], minimal: int, why: 
     env = fleet.secrets_env(docs)
     env[f"POLYANT_SECRET__{docs[0]['slug'].upper().replace('-', '_')}__TAVILY_API_KEY"] = "t"
     desired = fleet.state_of(docs, skills)
-    with fleet.sandbox(time_scale=SCALE, seed=seed) as server:
+    with measure.sandbox(time_scale=SCALE, seed=seed) as server:
         config = EngineConfig(url=server.url, token=server.token, rate_window_s=60.0 / SCALE)
         with EngineClient(config) as client:
             live = read_live(client, scope=PROJECT.scope)
@@ -213,7 +215,7 @@ def measure(name: str, edit: Callable[[Docs, Skills], None], minimal: int, why: 
             server.reset_requests()
             before = client.stats.reads + client.stats.writes
             report = apply_plan(client, plan, secrets=env, project=PROJECT, prune=True)
-            fleet.settle(server, client.stats.reads + client.stats.writes - before)
+            measure.settle(server, client.stats.reads + client.stats.writes - before)
             writes = sum(1 for r in server.requests if r.method != "GET")
             verify(client, report, desired, PROJECT, prune=True, supplied_secrets=list(env))
             again = diff(
@@ -251,7 +253,7 @@ def scoped_vs_full(n: int) -> dict[str, int]:
         )
         prompt = root / "instances" / fleet.slug_of(n // 2) / "prompts" / "04-safety.md"
         prompt.write_text("Never share customer data, not even internally.\n", encoding="utf-8")
-        with fleet.sandbox(time_scale=SCALE, seed=seed) as server:
+        with measure.sandbox(time_scale=SCALE, seed=seed) as server:
             env = {
                 "POLYANT_URL": server.url,
                 "POLYANT_TOKEN": server.token,
@@ -278,9 +280,9 @@ def _git(root: Path, *args: str) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run both parts and print the tables and the ratios block."""
     args = _args(argv)
-    rows = [measure(*case) for case in CASES]
+    rows = [measure_change(*case) for case in CASES]
     print(
-        fleet.table(
+        measure.table(
             ["change", "writes", "minimal", "ratio", "apply reads", "converged", "minimal calls"],
             [
                 [m.name, m.writes, m.minimal, m.writes / m.minimal, m.reads, m.converged, m.why]
@@ -291,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print()
     counts = scoped_vs_full(args.n)
     print(
-        fleet.table(
+        measure.table(
             ["plan of a one-prompt edit", "requests", "seconds"],
             [
                 ["full", counts["full"], counts["full_seconds_x100"] / 100],
@@ -308,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ratios["changes_not_converged"] = sum(not m.converged for m in rows)
     ratios[f"scoped_over_full_plan_requests_N{args.n}"] = counts["scoped"] / counts["full"]
     print()
-    print(fleet.ratios_block(ratios))
+    print(measure.ratios_block(ratios))
 
 
 def _args(argv: Sequence[str] | None) -> argparse.Namespace:

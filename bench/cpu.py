@@ -28,7 +28,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from bench import fleet
+from bench import fleet, measure
 from reconciler import render
 from reconciler.changes import LiveSnapshot
 from reconciler.models import State
@@ -149,13 +149,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         [f"ours: {k}", v, v / raw_s, v / args.n * 1000] for k, v in stages.items() if k != "changes"
     ]
     rows.append(["ours: total", ours_s, ours_s / raw_s, ours_s / args.n * 1000])
-    print(fleet.table(["stage", "cpu s", "x raw parse", "ms/instance"], rows))
+    print(measure.table(["stage", "cpu s", "x raw parse", "ms/instance"], rows))
     print(
         f"tracemalloc peak: raw {raw_peak / 2**20:.1f} MB, ours {ours_peak / 2**20:.1f} MB; "
         f"max RSS {rss_mb:.0f} MB"
     )
     print(
-        fleet.ratios_block(
+        measure.ratios_block(
             {
                 "cpu_ours_over_raw_parse": ours_s / raw_s,
                 "cpu_load_over_raw_parse": stages["load"] / raw_s,

@@ -24,13 +24,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from bench import fleet
+from bench import fleet, measure
 from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
 from reconciler.plan import diff
 from reconciler.sandbox.server import SandboxServer
 
+SCOPED = "ours --changed-since"
+APPROACHES = ("manual", "ours", SCOPED)
 SECTION = "04-safety"
 NEW_TEXT = "Never share customer data. Escalate any legal request to legal@example.com.\n"
 DAMAGE = (
@@ -143,13 +145,19 @@ def manual_edit(client: EngineClient, slug: str) -> None:
     client.post(f"/api/instances/{slug}/import", bundle)
 
 
-def ours_edit(client: EngineClient, docs: list[dict[str, Any]]) -> None:
-    """What `polyant-gitops apply` does with the edited repo: read, diff, apply, verify."""
+def ours_edit(
+    client: EngineClient, docs: list[dict[str, Any]], only: list[str] | None = None
+) -> None:
+    """What `polyant-gitops apply` does with the edited repo: read, diff, apply, verify.
+
+    `only`: the instances `apply --changed-since REF` would scope the run to (the edited
+    ones); None reads the whole fleet.
+    """
     env = fleet.secrets_env(docs)
     desired = fleet.state_of(docs, [fleet.SKILL])
     project = fleet.project()
-    live = read_live(client, scope=project.scope)
-    plan = diff(desired, live, project, supplied_secrets=list(env))
+    live = read_live(client, scope=project.scope, only=only)
+    plan = diff(desired, live, project, only=only, supplied_secrets=list(env))
     report = apply_plan(client, plan, secrets=env, project=project)
     verify(client, report, desired, project, supplied_secrets=list(env))
     if not report.ok():
@@ -161,7 +169,7 @@ def run(approach: str, scenario: str, n: int, targets: int, scale: float) -> Out
     docs = [fleet.rich_doc(i) for i in range(n)]
     slugs = [d["slug"] for d in docs]
     seed = fleet.seed_doc(docs, [fleet.SKILL])
-    with fleet.sandbox(time_scale=scale, latency_s=0.02 / scale, seed=seed) as server:
+    with measure.sandbox(time_scale=scale, latency_s=0.02 / scale, seed=seed) as server:
         with _client(server, scale) as setup:
             _run_tasks(server, setup, slugs)
         before = snapshot(server, slugs)
@@ -176,7 +184,8 @@ def run(approach: str, scenario: str, n: int, targets: int, scale: float) -> Out
                 wanted = copy.deepcopy(docs)
                 for doc in wanted[:targets]:
                     doc["prompts"][SECTION] = NEW_TEXT
-                ours_edit(client, wanted)
+                scoped = slugs[:targets] if approach == SCOPED else None
+                ours_edit(client, wanted, scoped)
             wall = time.monotonic() - start
             stats = client.stats
         after = snapshot(server, slugs)
@@ -198,10 +207,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     outcomes = [
         run(approach, scenario, args.n, targets, args.scale)
         for scenario, targets in (("one instance", 1), ("every instance", args.n))
-        for approach in ("manual", "ours")
+        for approach in APPROACHES
     ]
     print(
-        fleet.table(
+        measure.table(
             ["scenario", "approach", "edited", "writes", "reads", "wall (engine s)"],
             [
                 [o.scenario, o.approach, o.edited, o.writes, o.reads, o.wall_engine_s]
@@ -211,26 +220,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print()
     print(
-        fleet.table(
+        measure.table(
             ["destroyed", *[f"{o.approach}/{o.scenario}" for o in outcomes]],
             [[kind, *[o.damage[kind] for o in outcomes]] for kind in DAMAGE],
         )
     )
     ratios: dict[str, object] = {}
     for scenario in ("one instance", "every instance"):
-        manual, ours = (
+        manual, ours, scoped = (
             next(o for o in outcomes if o.scenario == scenario and o.approach == a)
-            for a in ("manual", "ours")
+            for a in APPROACHES
         )
         key = scenario.replace(" ", "_")
         ratios[f"{key}_writes_ours_over_manual"] = ours.writes / max(manual.writes, 1)
-        ratios[f"{key}_wall_ours_over_manual"] = ours.wall_engine_s / max(
-            manual.wall_engine_s, 1e-9
-        )
+        ratios[f"{key}_wall_ours_over_manual"] = ours.wall_engine_s / manual.wall_engine_s
+        ratios[f"{key}_wall_scoped_over_manual"] = scoped.wall_engine_s / manual.wall_engine_s
         ratios[f"{key}_objects_destroyed_manual"] = sum(manual.damage.values())
         ratios[f"{key}_objects_destroyed_ours"] = sum(ours.damage.values())
+        ratios[f"{key}_objects_destroyed_scoped"] = sum(scoped.damage.values())
     print()
-    print(fleet.ratios_block(ratios))
+    print(measure.ratios_block(ratios))
 
 
 def _args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import fleet
+from bench import fleet, measure
 from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
@@ -75,7 +75,7 @@ def minimum_wall(busiest: int, window_s: float, serial_rtts: int, rtt_s: float) 
     handlers proceed in parallel and cost nothing extra, but a chain of requests that must
     follow each other (list, then export, then env GET) adds one round trip per link.
     """
-    windows = max(0, math.ceil(busiest / fleet.LIMIT) - 1)
+    windows = max(0, math.ceil(busiest / measure.LIMIT) - 1)
     return windows * window_s + serial_rtts * rtt_s
 
 
@@ -96,7 +96,7 @@ class Phase:
 
     @property
     def window_s(self) -> float:
-        return fleet.WINDOW_S / self.scale
+        return measure.WINDOW_S / self.scale
 
     def handler_rows(self, top: int = 3) -> list[list[object]]:
         """Per busiest handler: count, achieved rate, bound for that count, ratio."""
@@ -105,7 +105,7 @@ class Phase:
             span = self.spans.get(handler, 0.0)
             minutes = span * self.scale / 60.0  # engine minutes
             least = minimum_wall(count, self.window_s, 0, 0.0) * self.scale / 60.0
-            if count <= fleet.LIMIT or minutes <= 0:
+            if count <= measure.LIMIT or minutes <= 0:
                 rows.append([self.name, self.n, handler, count, "-", "-", "n/a (≤ 1 window)"])
                 continue
             rate, bound = count / minutes, count / least
@@ -123,26 +123,26 @@ def _client(server: SandboxServer, scale: float) -> EngineClient:
     config = EngineConfig(
         url=server.url,
         token=server.token,
-        rate_limit=fleet.LIMIT,
-        rate_window_s=fleet.WINDOW_S / scale,
+        rate_limit=measure.LIMIT,
+        rate_window_s=measure.WINDOW_S / scale,
         timeout_s=30.0,
     )
     return EngineClient(config)
 
 
 def _measure(
-    server: SandboxServer, start: float, sent: int
+    server: SandboxServer, begin: int, end: int
 ) -> tuple[Counter[str], dict[str, float], int]:
-    fleet.settle(server, sent)
+    """Per-handler counts, time spans and 429s of log entries [begin, end) (requests are
+    logged in the order they were answered, so a phase is a slice of the log)."""
+    measure.settle(server, end)
     log = server.requests
     times = getattr(log, "times", [])
     by_handler: Counter[str] = Counter()
     first: dict[str, float] = {}
     last: dict[str, float] = {}
     throttled = 0
-    for record, at in zip(log, times, strict=False):
-        if at < start:
-            continue
+    for record, at in list(zip(log, times, strict=False))[begin:end]:
         name = record.handler or "unrouted"
         by_handler[name] += 1
         first.setdefault(name, at)
@@ -159,7 +159,7 @@ def run_plan(n: int, scale: float, latency_s: float) -> Phase:
     supplied = list(fleet.secrets_env(docs))
     project = fleet.project()
     with (
-        fleet.sandbox(
+        measure.sandbox(
             time_scale=scale, latency_s=latency_s, seed=fleet.seed_doc(docs, [fleet.SKILL])
         ) as server,
         _client(server, scale) as client,
@@ -170,7 +170,7 @@ def run_plan(n: int, scale: float, latency_s: float) -> Phase:
         wall = time.monotonic() - start
         assert not plan.changes, "the generated repo must match the seeded fleet"
         sent = client.stats.reads + client.stats.writes
-        by_handler, spans, throttled = _measure(server, start, sent)
+        by_handler, spans, throttled = _measure(server, 0, sent)
     busiest = max(by_handler.values())
     return Phase(
         "plan",
@@ -178,7 +178,7 @@ def run_plan(n: int, scale: float, latency_s: float) -> Phase:
         scale,
         wall,
         # lists, then export → env GET of the last instance: three round trips in a chain
-        minimum_wall(busiest, fleet.WINDOW_S / scale, 3, latency_s),
+        minimum_wall(busiest, measure.WINDOW_S / scale, 3, latency_s),
         sum(by_handler.values()),
         minimal_plan_reads(n),
         throttled,
@@ -196,9 +196,9 @@ def run_apply(n: int, scale: float, latency_s: float) -> tuple[Phase, Phase]:
         (root / "polyant.yaml").write_text(fleet.PROJECT_YAML, encoding="utf-8")
         write_repo(root, fleet.fleet_state(n))
         loaded = load_repo(root)
-    window = fleet.WINDOW_S / scale
+    window = measure.WINDOW_S / scale
     with (
-        fleet.sandbox(time_scale=scale, latency_s=latency_s) as server,
+        measure.sandbox(time_scale=scale, latency_s=latency_s) as server,
         _client(server, scale) as client,
     ):
         start = time.monotonic()
@@ -211,8 +211,8 @@ def run_apply(n: int, scale: float, latency_s: float) -> tuple[Phase, Phase]:
         end = time.monotonic()
         assert report.ok() and not report.non_converged, "the fleet must apply cleanly"
         total = client.stats.reads + client.stats.writes
-        writes_h, writes_spans, writes_429 = _measure(server, start, sent)
-        all_h, all_spans, all_429 = _measure(server, middle, total)
+        writes_h, writes_spans, writes_429 = _measure(server, 0, sent)
+        all_h, all_spans, all_429 = _measure(server, sent, total)
     writes_busiest = max(writes_h.values())
     # read (lists: 1 RTT), catalog import + versions (2), then one instance's chain of 11
     # writes and its tools GET (12): the last window's instances still walk their chain.
@@ -281,14 +281,14 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
 def _print(phases: list[Phase]) -> None:
     print()
     print(
-        fleet.table(
+        measure.table(
             ["phase", "N", "busiest handler", "requests", "rate/min", "bound/min", "rate/bound"],
             [row for p in phases for row in p.handler_rows()],
         )
     )
     print()
     print(
-        fleet.table(
+        measure.table(
             [
                 "phase",
                 "N",
@@ -296,9 +296,10 @@ def _print(phases: list[Phase]) -> None:
                 "wall s",
                 "min s",
                 "wall/min",
-                "requests",
+                "counted",
+                "made",
                 "minimal",
-                "req/min",
+                "made/minimal",
                 "429s",
             ],
             [
@@ -309,6 +310,7 @@ def _print(phases: list[Phase]) -> None:
                     p.wall_s,
                     p.minimum_s,
                     p.wall_s / p.minimum_s if p.minimum_s else 0.0,
+                    "writes" if p.name == "apply" else "reads",
                     p.requests,
                     p.minimal,
                     p.requests / p.minimal,
@@ -326,9 +328,14 @@ def _print(phases: list[Phase]) -> None:
         ratios[f"{p.name}_N{p.n}_wall_over_minimum"] = (
             p.wall_s / p.minimum_s if p.minimum_s else 0.0
         )
-        ratios[f"{p.name}_N{p.n}_requests_over_minimal"] = p.requests / p.minimal
+        counted = "writes" if p.name == "apply" else "reads"
+        ratios[f"{p.name}_N{p.n}_{counted}_over_minimal"] = p.requests / p.minimal
+        if p.name == "apply":
+            # Beyond the 2 list reads: apply's own GETs (tools before PATCH, skill versions).
+            extra = sum(p.by_handler.values()) - p.requests - 2
+            ratios[f"apply_N{p.n}_extra_reads_per_instance"] = extra / p.n
         ratios[f"{p.name}_N{p.n}_429s"] = p.throttled
-    print(fleet.ratios_block(ratios))
+    print(measure.ratios_block(ratios))
 
 
 if __name__ == "__main__":

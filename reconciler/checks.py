@@ -43,7 +43,7 @@ def cron_problem(expression: str) -> str | None:
     """Why a croner expression would be rejected (5, 6 or 7 fields), or None."""
     fields = expression.split()
     if not 5 <= len(fields) <= 7:
-        return f"cron expression {expression!r} has {len(fields)} fields; use 5, 6 or 7"
+        return f"cron expression {expression!r} has {len(fields)} fields (use 5, 6 or 7)"
     for field in fields:
         if not _CRON_FIELD_RE.match(field):
             return f"cron field {field!r} in {expression!r} is not valid cron syntax"
