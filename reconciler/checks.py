@@ -6,6 +6,7 @@ import ipaddress
 import re
 import zoneinfo
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 SLUG_RE = re.compile(r"^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$")
 SKILL_SLUG_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
@@ -80,3 +81,13 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def public_url(url: str) -> str:
+    """The URL without user:password, query, fragment or trailing slash: safe to show or store."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))

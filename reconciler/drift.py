@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
+from reconciler import checks
 from reconciler.changes import Change, Plan
 from reconciler.render_markdown import code, md, to_markdown
 from reconciler.safety import checksum
@@ -175,14 +175,7 @@ def _tally(plan: Plan) -> dict[str, int]:
 
 def public_url(url: str | None) -> str | None:
     """The engine URL without credentials, query or fragment (safe to publish)."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return f"{parts.scheme}://{netloc}{parts.path}".rstrip("/")
+    return checks.public_url(url) if url else None
 
 
 def drift_json(

@@ -12,10 +12,10 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import git
 
+from reconciler import checks
 from reconciler.errors import GitError, UsageError
 
 TAG_PREFIX = "polyant-applied/"
@@ -109,12 +109,7 @@ def run(repo: git.Repo, *args: str, env: dict[str, str] | None = None) -> str:
 
 def public_url(url: str) -> str:
     """The engine URL without user:password, query or fragment: the tag is readable by all."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return checks.public_url(url)
 
 
 def _is_shallow(repo: git.Repo) -> bool:

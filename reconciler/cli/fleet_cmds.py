@@ -15,6 +15,7 @@ from reconciler import bundle as bundles
 from reconciler import bundle_out as bundles_out
 from reconciler import compare as comparing
 from reconciler.changes import LiveSnapshot, Notice
+from reconciler.checks import public_url
 from reconciler.cli import context
 from reconciler.cli.options import common, finish, options
 from reconciler.cli.overrides import keep_overrides
@@ -87,7 +88,7 @@ def _read_both(sides: list[tuple[LoadedRepo, context.Options]]) -> list[LiveSnap
     for loaded, opts in sides:
         name, env = context.selected_env(loaded.project, opts.env_name)
         config = context.engine_config(loaded.project, opts)  # usage errors before any read
-        click.echo(f"reading {name} ({config.url})", err=True)
+        click.echo(f"reading {name} ({public_url(config.url)})", err=True)
         jobs.append((config, loaded.project.scope_for(name)))
         token_vars.add(context.token_variable(name, env))
     if len(token_vars) == 1:

@@ -82,7 +82,7 @@ def make_plan(
         )
         plan = compare.shard_plan(plan, *shard, catalog)
     plan.environment = env_name
-    plan.engine_url = client.config.url
+    plan.engine_url = client.url  # never user:password: plans are posted and stored
     # Thresholds count the whole managed fleet, not just a scoped read: deleting one of two
     # scoped instances out of a hundred is 1 %, not 50 %.
     live_in_scope = {s for s in live.instance_slugs if scope.has_instance(s)}

@@ -8,6 +8,7 @@ import click
 
 from reconciler import gitscope, safety
 from reconciler.changes import Plan
+from reconciler.checks import public_url
 from reconciler.cli import context, scoping
 from reconciler.cli.pipeline import make_plan, supplied_secret_vars
 from reconciler.engine.apply import apply_plan, check_fresh, verify
@@ -73,10 +74,10 @@ def _check_target(
             f"the saved plan is for environment {saved.environment or 'default'!r}, "
             f"this run targets {env_name or 'default'!r}"
         )
-    if saved.engine_url and saved.engine_url.rstrip("/") != client.config.url.rstrip("/"):
+    if saved.engine_url and public_url(saved.engine_url) != client.url:
         raise PlanError(
-            f"the saved plan was made against {saved.engine_url}, "
-            f"this run targets {client.config.url}"
+            f"the saved plan was made against {public_url(saved.engine_url)}, "
+            f"this run targets {client.url}"
         )
 
 
@@ -115,7 +116,7 @@ def apply_and_report(
     _print(report, dry_run=dry_run)
     if record and report.ok() and not dry_run and the_plan.commit:
         env = the_plan.environment or "default"
-        tag = gitscope.record_applied(opts.root, env, the_plan.commit, engine_url=client.config.url)
+        tag = gitscope.record_applied(opts.root, env, the_plan.commit, engine_url=client.url)
         click.echo(f"recorded {the_plan.commit[:12]} as applied to {env} ({tag})")
     return report
 

@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from reconciler.checks import is_loopback_host
+from reconciler.checks import is_loopback_host, public_url
 from reconciler.engine import routes
 from reconciler.engine.answers import (
     Answer,
@@ -63,12 +63,7 @@ class ClientStats:
 
 def display_url(url: str) -> str:
     """The URL without user:password, query or trailing slash: fit for messages and requests."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    return public_url(url)
 
 
 def _check_url(config: EngineConfig) -> str:

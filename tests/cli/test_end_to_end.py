@@ -118,3 +118,30 @@ def test_github_outputs_and_summary(
     assert len(lines["checksum"]) == 64
     assert "instance/helpdesk" in summary.read_text()
     assert "<!-- polyant-gitops:plan:" in (tmp_path / "c.md").read_text()
+
+
+def test_credentials_in_the_engine_url_never_reach_an_output(
+    tmp_path: Path, sandbox: SandboxServer, engine_env: dict[str, str]
+) -> None:
+    root = copy_examples(tmp_path / "repo")
+    url = sandbox.url.replace("http://", "http://admin:url-canary-p4ss@")
+    env = {**engine_env, "POLYANT_URL": url}
+    saved, markdown = tmp_path / "plan.json", tmp_path / "plan.md"
+    run = cli(
+        [
+            "plan",
+            "--root",
+            str(root),
+            "--format",
+            "json",
+            "--out",
+            str(saved),
+            "--markdown-out",
+            str(markdown),
+        ],
+        env,
+    )
+    assert run.code == 0, run.text
+    assert sandbox.url in saved.read_text()  # the engine is named, without its credentials
+    for text in (run.text, saved.read_text(), markdown.read_text()):
+        assert "url-canary-p4ss" not in text and "admin:" not in text
