@@ -46,6 +46,7 @@ class RunContext:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
         self._versions: dict[str, dict[str, str]] = {}
+        self._version_locks: dict[str, threading.Lock] = {}
         self.missing_secrets: set[str] = set()
         self.notices: list[str] = []
         self.failed_skills: set[str] = set()
@@ -115,6 +116,14 @@ class RunContext:
 
     def versions(self, skill: str) -> dict[str, str]:
         """Version string → UUID of a catalog skill, read once per run ({} when unknown)."""
+        with self._lock:
+            skill_lock = self._version_locks.setdefault(skill, threading.Lock())
+        # Single flight: instances applied in parallel wait for the one read of this skill
+        # instead of each spending a request of the same handler's budget.
+        with skill_lock:
+            return self._read_versions(skill)
+
+    def _read_versions(self, skill: str) -> dict[str, str]:
         with self._lock:
             cached = self._versions.get(skill)
         if cached is not None:
