@@ -18,10 +18,6 @@ SOURCES = f"/api/instances/{SLUG}/event-sources"
 ENV = f"/api/instances/{SLUG}/skills/faq-search/env"
 MB = 1024 * 1024
 Edit = Callable[[FakeEngine, dict[str, Any]], None]
-SLUG_BUG = (
-    "read_live builds State(...) with validation and crashes (internal error, a pydantic dump) "
-    "on a live slug that breaks the slug rule"
-)
 
 
 @dataclass(frozen=True)
@@ -32,8 +28,6 @@ class Case:
     apply: Edit
     names: str
     fails: tuple[str, ...] = ()  # commands that must stop with an error (exit 1)
-    bug: str = ""  # a known bug (reported to the lead): the case is expected to fail until fixed
-    bug_in: tuple[str, ...] = ("export", "plan")  # the commands the bug shows in
 
 
 def _raw(path: str, body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Edit:

@@ -54,7 +54,6 @@ class Case:
     name: str
     apply: Callable[[Path, Path], None]  # (repo root, a folder outside the repo)
     names: str  # a substring the error output must contain (the file or object)
-    bug: str = ""  # a known bug (reported to the lead): expected to fail until fixed
     max_s: float = 5.0  # wall-time bound of one validate run
 
 

@@ -54,16 +54,10 @@ def test_the_unspoiled_fake_is_a_valid_engine(fake: FakeEngine, tmp_path: Path) 
 
 def _cases() -> list[object]:
     return [
-        pytest.param(c, command, id=f"{command}-{c.name}", marks=_marks(c, command))
+        pytest.param(c, command, id=f"{command}-{c.name}")
         for c in CASES
         for command in ("export", "plan")
     ]
-
-
-def _marks(case: Case, command: str) -> list[pytest.MarkDecorator]:
-    if case.bug and command in case.bug_in:
-        return [pytest.mark.xfail(strict=True, reason=f"bug: {case.bug}")]
-    return []
 
 
 @pytest.mark.parametrize(("case", "command"), _cases())

@@ -34,14 +34,7 @@ def test_the_corpus_is_large_and_distinct() -> None:
 
 
 def _cases() -> list[object]:
-    return [
-        pytest.param(
-            c,
-            id=c.name,
-            marks=[pytest.mark.xfail(strict=True, reason=f"bug: {c.bug}")] if c.bug else [],
-        )
-        for c in CASES
-    ]
+    return [pytest.param(c, id=c.name) for c in CASES]
 
 
 @pytest.mark.parametrize("case", _cases())
