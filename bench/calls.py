@@ -28,12 +28,12 @@ from click.testing import CliRunner
 
 from bench import fleet, measure
 from reconciler.cli import main as cli_main
+from reconciler.config.writer import write_repo
 from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
-from reconciler.plan import diff
-from reconciler.project import Project, Prune, Safety
-from reconciler.writer import write_repo
+from reconciler.model.project import Project, Prune, Safety
+from reconciler.plan.diff import diff
 
 Docs = list[dict[str, Any]]
 Skills = list[dict[str, Any]]

@@ -29,13 +29,13 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from bench import fleet, measure
-from reconciler import render
-from reconciler.changes import LiveSnapshot
-from reconciler.models import State
-from reconciler.plan import diff
-from reconciler.repo import LoadedRepo, load_repo
-from reconciler.validate import validate_state
-from reconciler.writer import write_repo
+from reconciler.config.load import LoadedRepo, load_repo
+from reconciler.config.validate import validate_state
+from reconciler.config.writer import write_repo
+from reconciler.model.objects import State
+from reconciler.plan.changes import LiveSnapshot
+from reconciler.plan.diff import diff
+from reconciler.render import text as render
 
 
 def build_repo(root: Path, n: int) -> State:

@@ -7,9 +7,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler import secretenv
-from reconciler.models import Instance, Skill, State, normalize
-from reconciler.project import Project, Prune, Safety
+from reconciler.model import secretenv
+from reconciler.model.objects import Instance, Skill, State, normalize
+from reconciler.model.project import Project, Prune, Safety
 
 SKILL_SLUG = "fleet-faq"
 PROMPT = (

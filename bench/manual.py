@@ -28,7 +28,7 @@ from bench import fleet, measure
 from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
-from reconciler.plan import diff
+from reconciler.plan.diff import diff
 from reconciler.sandbox.server import SandboxServer
 
 SCOPED = "ours --changed-since"

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import fleet, measure
+from reconciler.config.load import load_repo
+from reconciler.config.writer import write_repo
 from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
-from reconciler.plan import diff
-from reconciler.repo import load_repo
+from reconciler.plan.diff import diff
 from reconciler.sandbox.server import SandboxServer
-from reconciler.writer import write_repo
 
 WRITES_PER_INSTANCE = 11  # see minimal_apply_writes
 READS_PER_INSTANCE = 4  # export, tasks, event sources, plain env of its one skill

@@ -43,7 +43,7 @@ def report_error(exc: GitOpsError) -> None:
     """Print an error for humans (and GitHub annotations for config problems in Actions)."""
     if isinstance(exc, ConfigError):
         from reconciler.cli.context import in_github_actions
-        from reconciler.validate import format_problem
+        from reconciler.config.validate import format_problem
 
         for problem in exc.problems:
             click.echo(format_problem(problem, github=False), err=True)

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from reconciler.engine.client import EngineConfig
 from reconciler.errors import UsageError
-from reconciler.project import DEFAULT_TOKEN_ENV, DEFAULT_URL, Environment, Project
+from reconciler.model.project import DEFAULT_TOKEN_ENV, DEFAULT_URL, Environment, Project
 
 
 @dataclass(frozen=True)

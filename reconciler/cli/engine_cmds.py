@@ -7,16 +7,16 @@ from pathlib import Path
 
 import click
 
-from reconciler import render
 from reconciler.cli import context, github_out, scoping
 from reconciler.cli.options import common, finish, options
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.cli.saved import apply_and_report, plan_to_apply
+from reconciler.config.load import load_project, load_repo
+from reconciler.config.writer import write_repo
 from reconciler.engine.read import read_live
-from reconciler.planfile import plan_to_json
-from reconciler.repo import load_project, load_repo
-from reconciler.writer import write_repo
+from reconciler.plan.planfile import plan_to_json
+from reconciler.render import text as render
 
 EXIT_CHANGES, EXIT_UNSAFE = 3, 4
 
@@ -177,8 +177,8 @@ def apply(
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report.")
 def drift(root: Path, env_name: str | None, insecure: bool, fmt: str, out: Path | None) -> None:
     """Report where the engine differs from the repository's default branch (exit 3)."""
-    from reconciler import drift as drifting
-    from reconciler import gitscope
+    from reconciler.config import gitscope
+    from reconciler.render import drift as drifting
 
     opts = options(root, env_name, insecure)
     loaded = load_valid(opts)

@@ -11,25 +11,25 @@ from typing import Any
 
 import click
 
-from reconciler import bundle as bundles
-from reconciler import bundle_out as bundles_out
-from reconciler import compare as comparing
-from reconciler.changes import LiveSnapshot, Notice
-from reconciler.checks import public_url
 from reconciler.cli import context
 from reconciler.cli.options import common, finish, options
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import load_valid
+from reconciler.config.exportfiles import atomic_write
+from reconciler.config.load import LoadedRepo, load_repo
+from reconciler.config.tree import INSTANCE_FILE
+from reconciler.config.writer import INSTANCE_MODELINE, write_repo
+from reconciler.config.yamlio import Problems, dump_yaml, parse_yaml
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
 from reconciler.errors import UsageError
-from reconciler.exportfiles import atomic_write
-from reconciler.models import State
-from reconciler.project import Scope
-from reconciler.repo import LoadedRepo, load_repo
-from reconciler.repotree import INSTANCE_FILE
-from reconciler.writer import INSTANCE_MODELINE, write_repo
-from reconciler.yamlio import Problems, dump_yaml, parse_yaml
+from reconciler.fleet import bundle_in as bundles
+from reconciler.fleet import bundle_out as bundles_out
+from reconciler.fleet import compare as comparing
+from reconciler.model.checks import public_url
+from reconciler.model.objects import State
+from reconciler.model.project import Scope
+from reconciler.plan.changes import LiveSnapshot, Notice
 
 EXIT_CHANGES = 3
 _ROOT = click.option(

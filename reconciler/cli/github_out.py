@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reconciler import safety
-from reconciler.changes import Plan
 from reconciler.cli import context
 from reconciler.engine.report import ApplyReport
-from reconciler.github import append_summary, write_outputs
+from reconciler.github.api import append_summary, write_outputs
+from reconciler.plan import safety
+from reconciler.plan.changes import Plan
 
 
 def plan_outputs(plan: Plan, markdown: str) -> None:

@@ -6,10 +6,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from reconciler.changes import Notice
-from reconciler.models import Instance
-from reconciler.repo import LoadedRepo
-from reconciler.variables import substitute
+from reconciler.config.load import LoadedRepo
+from reconciler.config.variables import substitute
+from reconciler.model.objects import Instance
+from reconciler.plan.changes import Notice
 
 
 def keep_overrides(

@@ -7,16 +7,17 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from reconciler import compare, safety
-from reconciler import plan as planning
-from reconciler.changes import LiveSnapshot, Plan
 from reconciler.cli import context
 from reconciler.cli.progress import Progress
+from reconciler.config.load import LoadedRepo, load_repo
+from reconciler.config.validate import validate_state
 from reconciler.engine.client import EngineClient
 from reconciler.engine.read import read_live
 from reconciler.errors import ConfigError
-from reconciler.repo import LoadedRepo, load_repo
-from reconciler.validate import validate_state
+from reconciler.fleet import compare
+from reconciler.plan import diff as planning
+from reconciler.plan import safety
+from reconciler.plan.changes import LiveSnapshot, Plan
 
 
 def load_valid(opts: context.Options) -> LoadedRepo:
@@ -109,7 +110,7 @@ def _check_against_engine(loaded: LoadedRepo, live: LiveSnapshot) -> None:
 
 def supplied_secret_vars(loaded: LoadedRepo) -> set[str]:
     """Names (never values) of the set variables that would supply credentials at apply."""
-    from reconciler import secretenv
+    from reconciler.model import secretenv
 
     env = context.environ()
     names: set[str] = set()

@@ -8,9 +8,9 @@ import click
 
 from reconciler.cli import context
 from reconciler.cli.options import finish
-from reconciler.repo import load_repo
-from reconciler.schema import write_schemas
-from reconciler.validate import format_problem, validate_state
+from reconciler.config.load import load_repo
+from reconciler.config.schema import write_schemas
+from reconciler.config.validate import format_problem, validate_state
 
 
 @click.command()

@@ -6,17 +6,18 @@ from pathlib import Path
 
 import click
 
-from reconciler import gitscope, safety
-from reconciler.changes import Plan
-from reconciler.checks import public_url
 from reconciler.cli import context, scoping
 from reconciler.cli.pipeline import make_plan, supplied_secret_vars
+from reconciler.config import gitscope
+from reconciler.config.load import LoadedRepo
 from reconciler.engine.apply import apply_plan, check_fresh, verify
 from reconciler.engine.client import EngineClient
 from reconciler.engine.report import ApplyReport
 from reconciler.errors import PlanError
-from reconciler.planfile import plan_from_json
-from reconciler.repo import LoadedRepo
+from reconciler.model.checks import public_url
+from reconciler.plan import safety
+from reconciler.plan.changes import Plan
+from reconciler.plan.planfile import plan_from_json
 
 
 def plan_to_apply(

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import git
 
-from reconciler import gitscope
-from reconciler.changes import Notice, Plan
 from reconciler.cli import context
+from reconciler.config import gitscope
+from reconciler.config.load import LoadedRepo
 from reconciler.engine.client import EngineClient
 from reconciler.errors import UsageError
-from reconciler.repo import LoadedRepo
+from reconciler.plan.changes import Notice, Plan
 
 
 @dataclass

@@ -65,7 +65,7 @@ def github() -> None:
 @click.option("--pr", type=int, help="Pull request number (default: from the event).")
 def github_comment(body_file: Path, marker: str, pr: int | None) -> None:
     """Create or update the one comment carrying `marker` on the pull request."""
-    from reconciler import github as gh
+    from reconciler.github import api as gh
 
     ctx = gh.context_from_env(context.environ())
     number = pr or gh.pr_number(ctx)
@@ -84,7 +84,7 @@ def github_comment(body_file: Path, marker: str, pr: int | None) -> None:
 @click.option("--clean", is_flag=True, help="No drift: close the open issue.")
 def github_drift_issue(report_file: Path | None, label: str, env_name: str, clean: bool) -> None:
     """Open, update or close the drift issue of one environment."""
-    from reconciler import github as gh
+    from reconciler.github import api as gh
 
     if not clean and (report_file is None or not report_file.exists()):
         raise UsageError("pass --report FILE with the drift report, or --clean")
@@ -100,7 +100,7 @@ def github_drift_issue(report_file: Path | None, label: str, env_name: str, clea
 @click.option("--env", "env_name", required=True)
 def github_reviewed_checksum(sha: str, env_name: str) -> None:
     """Print the plan checksum reviewed on the pull request that merged `sha` (or nothing)."""
-    from reconciler import github as gh
+    from reconciler.github import api as gh
 
     ctx = gh.context_from_env(context.environ())
     click.echo(gh.find_reviewed_checksum(ctx, sha, env_name) or "")

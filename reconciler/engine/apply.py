@@ -35,14 +35,14 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 
-from reconciler.changes import Change, LiveSnapshot, Plan
 from reconciler.engine import steps_skill
 from reconciler.engine.client import EngineClient
 from reconciler.engine.report import ApplyReport, Call, ChangeResult
 from reconciler.engine.steps_common import ChangeRun, RunContext
 from reconciler.engine.steps_instance import apply_instance, delete_instance, fresh_live
-from reconciler.models import Instance, State
-from reconciler.project import Project
+from reconciler.model.objects import Instance, State
+from reconciler.model.project import Project
+from reconciler.plan.changes import Change, LiveSnapshot, Plan
 
 __all__ = ["ApplyReport", "Call", "ChangeResult", "apply_plan", "check_fresh", "verify"]
 
@@ -185,7 +185,7 @@ def _deferred_tools(ctx: RunContext, first: list[ChangeRun]) -> None:
 
 def check_fresh(plan: Plan, live: LiveSnapshot) -> list[str]:
     """Keys of planned objects whose live fingerprint moved since the plan was made."""
-    from reconciler.safety import fingerprint
+    from reconciler.plan.safety import fingerprint
 
     stale = []
     for change in plan.changes:
@@ -211,7 +211,7 @@ def verify(
 ) -> list[str]:
     """Re-read only the objects apply wrote to and diff them; sets report.non_converged."""
     from reconciler.engine.read import read_live
-    from reconciler.plan import diff
+    from reconciler.plan.diff import diff
 
     touched = {r.key for r in report.results if r.calls}
     if report.dry_run or not touched:

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from reconciler.checks import is_loopback_host, public_url
 from reconciler.engine import routes
 from reconciler.engine.answers import (
     Answer,
@@ -28,6 +27,7 @@ from reconciler.engine.answers import (
 )
 from reconciler.engine.pacing import Pacer, WaitCallback
 from reconciler.errors import EngineRejected, Throttled, UsageError
+from reconciler.model.checks import is_loopback_host, public_url
 
 T = TypeVar("T")
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024

@@ -10,9 +10,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
-from reconciler.changes import Notice
 from reconciler.errors import EngineRejected
-from reconciler.models import (
+from reconciler.model.objects import (
     CronSchedule,
     Definition,
     EventSource,
@@ -20,6 +19,7 @@ from reconciler.models import (
     OneShotSchedule,
     ScheduledTask,
 )
+from reconciler.plan.changes import Notice
 
 M = TypeVar("M", bound=BaseModel)
 AUTO_DISABLE_ERRORS = 5  # the engine switches a task off after 5 consecutive errors (§12.4)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine.convert import Notes, build, expect_dict, expect_list
-from reconciler.enginefacts import CHANNEL_TYPES, SECTION_IDS
-from reconciler.models import (
+from reconciler.model.enginefacts import CHANNEL_TYPES, SECTION_IDS
+from reconciler.model.objects import (
     Channel,
     EnvSpec,
     EventSource,

@@ -13,7 +13,6 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.changes import LiveSnapshot
 from reconciler.engine.client import EngineClient
 from reconciler.engine.convert import (
     Notes,
@@ -31,8 +30,9 @@ from reconciler.engine.exported import (
     plain_env_skills,
 )
 from reconciler.errors import EngineRejected, NotFound
-from reconciler.models import Skill, State, normalize_instance, normalize_skill
-from reconciler.project import Scope
+from reconciler.model.objects import Skill, State, normalize_instance, normalize_skill
+from reconciler.model.project import Scope
+from reconciler.plan.changes import LiveSnapshot
 
 _UNREADABLE = "unreadable"
 

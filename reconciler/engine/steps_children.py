@@ -12,8 +12,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from reconciler import secretenv
-from reconciler.diffing import canonical_time
 from reconciler.engine.steps_common import (
     ChangeRun,
     changed_fields,
@@ -22,7 +20,9 @@ from reconciler.engine.steps_common import (
     inst_path,
     known_id,
 )
-from reconciler.models import Instance, Room, ScheduledTask
+from reconciler.model import secretenv
+from reconciler.model.objects import Instance, Room, ScheduledTask
+from reconciler.plan.fields import canonical_time
 
 TASK_FIELDS = (
     "description",

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
-from reconciler.changes import Change
 from reconciler.engine.report import Call, ChangeResult, Status
 from reconciler.engine.steps_context import RunContext, StepFailed
 from reconciler.engine.steps_wire import (
@@ -26,7 +25,8 @@ from reconciler.engine.steps_wire import (
     seg,
 )
 from reconciler.errors import EngineError
-from reconciler.models import Definition, EventSource, ScheduledTask
+from reconciler.model.objects import Definition, EventSource, ScheduledTask
+from reconciler.plan.changes import Change
 
 __all__ = [
     "MAX_BODY_BYTES",

@@ -1,6 +1,6 @@
 """The state one apply run shares across its changes and threads: secrets, caches, counters.
 
-Secret values are looked up only here, through `reconciler.secretenv` names (an empty
+Secret values are looked up only here, through `reconciler.model.secretenv` names (an empty
 value counts as absent), wrapped as `SecretValue` and remembered so any message can be
 scrubbed of them.
 """
@@ -12,12 +12,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler import secretenv
 from reconciler.engine.client import EngineClient
 from reconciler.engine.read import read_skill_versions
 from reconciler.engine.steps_wire import SecretValue
 from reconciler.errors import EngineError, NotFound
-from reconciler.project import Project
+from reconciler.model import secretenv
+from reconciler.model.project import Project
 
 
 class StepFailed(Exception):

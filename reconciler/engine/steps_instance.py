@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from reconciler import secretenv
 from reconciler.engine import steps_children, steps_skill, steps_sources
 from reconciler.engine.steps_common import (
     MAX_BODY_BYTES,
@@ -22,9 +21,10 @@ from reconciler.engine.steps_common import (
     changed_fields,
     inst_path,
 )
-from reconciler.enginefacts import INSTANCE_METADATA_FIELDS
 from reconciler.errors import EngineError, NotFound
-from reconciler.models import Instance
+from reconciler.model import secretenv
+from reconciler.model.enginefacts import INSTANCE_METADATA_FIELDS
+from reconciler.model.objects import Instance
 
 SEEDED_TOOLS = ("readSkill", "spawnTask")  # what POST /api/instances seeds (contract §3.5)
 META_FIELDS = INSTANCE_METADATA_FIELDS

@@ -34,7 +34,7 @@ from reconciler.engine.steps_common import (
     inst_path,
     seg,
 )
-from reconciler.models import Instance, Skill, SkillAssignment
+from reconciler.model.objects import Instance, Skill, SkillAssignment
 
 IMPORT_PATH = "/api/skills/catalog/import"
 SKILL_FIELDS = ("name", "description", "category", "required_env", "required_tools", "metadata")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from reconciler import secretenv
 from reconciler.engine.steps_common import (
     ChangeRun,
     changed_fields,
@@ -20,7 +19,8 @@ from reconciler.engine.steps_common import (
     inst_path,
     known_id,
 )
-from reconciler.models import Definition, EventSource, Instance
+from reconciler.model import secretenv
+from reconciler.model.objects import Definition, EventSource, Instance
 
 DEFINITION_FIELDS = (
     "name",

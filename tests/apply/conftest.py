@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from reconciler.changes import Plan
 from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
 from reconciler.engine.report import ApplyReport
-from reconciler.models import State
-from reconciler.plan import diff
-from reconciler.project import Project, Prune
+from reconciler.model.objects import State
+from reconciler.model.project import Project, Prune
+from reconciler.plan.changes import Plan
+from reconciler.plan.diff import diff
 from reconciler.sandbox.server import SandboxServer
 from tests.conftest import RATE_WINDOW_SECONDS
 

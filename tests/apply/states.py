@@ -7,7 +7,7 @@ import copy
 import json
 from typing import Any
 
-from reconciler.models import Instance, Skill, State, normalize
+from reconciler.model.objects import Instance, Skill, State, normalize
 
 # A 1x1 PNG: the engine checks the magic bytes of icons.
 PNG = base64.b64encode(

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from reconciler.engine.client import EngineClient, EngineConfig
-from reconciler.enginefacts import SECTION_IDS
-from reconciler.project import Project
+from reconciler.model.enginefacts import SECTION_IDS
+from reconciler.model.project import Project
 from reconciler.sandbox.server import SandboxServer
 from tests.apply.conftest import Engine, calls_of
 from tests.apply.states import BETA, CANARY_VALUES, edited, state

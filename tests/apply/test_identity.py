@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.engine.apply import apply_plan
-from reconciler.planfile import plan_from_json, plan_to_json
+from reconciler.plan.planfile import plan_from_json, plan_to_json
 from tests.apply.conftest import PROJECT, Engine
 from tests.apply.states import ALPHA, BETA, CANARIES, FAQ_SEARCH, NOTES, edited, rich, state
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.models import Instance, Skill, SkillAssignment, State
+from reconciler.config.writer import write_repo
+from reconciler.model.objects import Instance, Skill, SkillAssignment, State
 from reconciler.sandbox.server import SandboxServer
-from reconciler.writer import write_repo
 from tests.cli.helpers import cli
 
 

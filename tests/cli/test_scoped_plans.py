@@ -11,11 +11,11 @@ from pathlib import Path
 import git
 import pytest
 
-from reconciler.bundle_out import instance_bundle, skills_bundle
-from reconciler.models import Instance, SkillAssignment, State
-from reconciler.models import Skill as CatalogSkill
+from reconciler.config.writer import write_repo
+from reconciler.fleet.bundle_out import instance_bundle, skills_bundle
+from reconciler.model.objects import Instance, SkillAssignment, State
+from reconciler.model.objects import Skill as CatalogSkill
 from reconciler.sandbox.server import SandboxServer
-from reconciler.writer import write_repo
 from tests.cli.helpers import cli
 from tests.conftest import RATE_WINDOW_SECONDS, TIME_SCALE
 

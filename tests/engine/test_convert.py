@@ -9,7 +9,7 @@ import pytest
 from reconciler.engine.convert import Notes, expect_dict, source_from, task_from, unique_by_name
 from reconciler.engine.exported import InstanceRead, catalog_skills, instance_from
 from reconciler.errors import EngineRejected
-from reconciler.models import CronSchedule, IntervalSchedule, OneShotSchedule
+from reconciler.model.objects import CronSchedule, IntervalSchedule, OneShotSchedule
 
 KEY = "instance/acme"
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from reconciler.engine import read_live
 from reconciler.engine.routes import handler_for
-from reconciler.project import Scope
+from reconciler.model.project import Scope
 from reconciler.sandbox.app import ROUTES
 from reconciler.sandbox.server import SandboxServer
 from tests.engine.helpers import make_client, settled

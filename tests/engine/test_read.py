@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reconciler.engine import read_live, read_skill_versions
-from reconciler.project import Scope
+from reconciler.model.project import Scope
 from reconciler.sandbox.server import SandboxServer
 from tests.engine.helpers import (
     CANARIES,

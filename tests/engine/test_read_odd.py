@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.changes import LiveSnapshot
 from reconciler.engine import EngineClient, read_live
 from reconciler.errors import EngineRejected
-from reconciler.project import Scope
+from reconciler.model.project import Scope
+from reconciler.plan.changes import LiveSnapshot
 from reconciler.sandbox.server import SandboxServer
 from tests.engine.helpers import make_client
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from reconciler.engine import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
-from reconciler.models import State
-from reconciler.project import Scope
+from reconciler.model.objects import State
+from reconciler.model.project import Scope
 from reconciler.sandbox.server import SandboxServer
 from tests.conftest import RATE_WINDOW_SECONDS
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.changes import Change, FieldChange, LiveSnapshot, Plan
-from reconciler.compare import Comparison, compare_live, drop_designed, promotable, to_json
-from reconciler.models import (
+from reconciler.fleet.compare import Comparison, compare_live, drop_designed, promotable, to_json
+from reconciler.model.objects import (
     Definition,
     EventSource,
     Instance,
@@ -14,7 +13,8 @@ from reconciler.models import (
     SkillAssignment,
     State,
 )
-from reconciler.project import Project
+from reconciler.model.project import Project
+from reconciler.plan.changes import Change, FieldChange, LiveSnapshot, Plan
 
 
 def _skill(slug: str, version: str, *, archived: bool = False) -> Skill:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reconciler.models import CronSchedule
+from reconciler.model.objects import CronSchedule
 from tests.cli.helpers import cli
 from tests.fleet.repos import Engines, live_state, write
 

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import compare
 from reconciler.cli import scoping
 from reconciler.cli.context import Options
 from reconciler.cli.pipeline import engine, load_valid, make_plan, supplied_secret_vars
 from reconciler.cli.scoping import shard_of
-from reconciler.planfile import plan_from_json
+from reconciler.fleet import compare
+from reconciler.plan.planfile import plan_from_json
 from reconciler.sandbox.server import SandboxServer
 from tests.cli.helpers import cli
 from tests.conftest import RATE_WINDOW_SECONDS, TIME_SCALE

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reconciler.github import GitHubContext
+from reconciler.github.api import GitHubContext
 
 from .fake_github import REPOSITORY, TOKEN, FakeGitHub
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import UsageError
-from reconciler.github import (
+from reconciler.github.api import (
     DEFAULT_API_URL,
     MAX_SUMMARY_BYTES,
     GitHubContext,

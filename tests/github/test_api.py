@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import UsageError
-from reconciler.github import (
+from reconciler.github.api import (
     MAX_BODY_CHARS,
     GitHubContext,
     GitHubError,

@@ -6,10 +6,10 @@ import ast
 import json
 from pathlib import Path
 
-import reconciler.drift
-from reconciler.changes import Change, FieldChange, Notice, Plan
-from reconciler.drift import drift_json, drift_markdown, public_url
-from reconciler.models import EventSource, Instance
+import reconciler.render.drift
+from reconciler.model.objects import EventSource, Instance
+from reconciler.plan.changes import Change, FieldChange, Notice, Plan
+from reconciler.render.drift import drift_json, drift_markdown, public_url
 
 HEAD = "0123456789abcdef0123456789abcdef01234567"
 APPLIED = "fedcba9876543210fedcba9876543210fedcba98"
@@ -207,7 +207,7 @@ def test_public_url_drops_credentials() -> None:
 
 
 def test_drift_module_is_pure() -> None:
-    tree = ast.parse(Path(reconciler.drift.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(reconciler.render.drift.__file__).read_text(encoding="utf-8"))
     imported = {
         (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
         for node in ast.walk(tree)

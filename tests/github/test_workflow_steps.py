@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from reconciler.github import checksum_line
+from reconciler.github.api import checksum_line
 from reconciler.sandbox.server import SandboxServer
 
 from .fake_github import BOT, HUMAN, REPOSITORY, TOKEN, FakeGitHub

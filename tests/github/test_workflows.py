@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from reconciler.github import checksum_line, drift_issue_marker
+from reconciler.github.api import checksum_line, drift_issue_marker
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.models import Instance, Skill, SkillAssignment, State
+from reconciler.model.objects import Instance, Skill, SkillAssignment, State
 
 from .repos import ConfigRepo, make_repo
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import git
 import pytest
 
+from reconciler.config.gitscope import head_commit, last_applied, record_applied
 from reconciler.errors import GitError, UsageError
-from reconciler.gitscope import head_commit, last_applied, record_applied
 
 from .repos import ConfigRepo
 

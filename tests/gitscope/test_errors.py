@@ -8,8 +8,8 @@ from pathlib import Path
 import git
 import pytest
 
+from reconciler.config.gitscope import head_commit, last_applied, project_at, touched_since
 from reconciler.errors import GitError
-from reconciler.gitscope import head_commit, last_applied, project_at, touched_since
 
 from .repos import ConfigRepo
 

@@ -7,10 +7,10 @@ import shutil
 import pytest
 from ruamel.yaml import YAML
 
+from reconciler.config.gitscope import project_at, scope_instances, touched_since
 from reconciler.errors import ConfigError
-from reconciler.gitscope import project_at, scope_instances, touched_since
-from reconciler.models import State
-from reconciler.project import Project
+from reconciler.model.objects import State
+from reconciler.model.project import Project
 
 from .repos import PROJECT, ConfigRepo
 
@@ -196,7 +196,7 @@ def test_invalid_old_project_is_a_config_error(
 
 
 def test_changed_skill_with_the_desired_state_from_load_repo(cfg: ConfigRepo) -> None:
-    from reconciler.repo import load_repo
+    from reconciler.config.load import load_repo
 
     cfg.write("skills/crm-lookup/SKILL.md", "---\nname: crm-lookup\n---\nLook up faster.\n")
     loaded = load_repo(cfg.root)

@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler.gitscope import touched_since
+from reconciler.config.gitscope import touched_since
 
 from .repos import ConfigRepo
 

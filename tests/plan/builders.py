@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.changes import LiveSnapshot, Plan
-from reconciler.models import Instance, Skill, State
-from reconciler.plan import diff
-from reconciler.project import Project
-from reconciler.safety import check_safety, managed_count
+from reconciler.model.objects import Instance, Skill, State
+from reconciler.model.project import Project
+from reconciler.plan.changes import LiveSnapshot, Plan
+from reconciler.plan.diff import diff
+from reconciler.plan.safety import check_safety, managed_count
 
 ENGINE_URL = "http://127.0.0.1:4000"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

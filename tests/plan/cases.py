@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.changes import Plan
-from reconciler.models import Instance, Skill
-from reconciler.project import Project
-from reconciler.secretenv import secret_var
+from reconciler.model.objects import Instance, Skill
+from reconciler.model.project import Project
+from reconciler.model.secretenv import secret_var
+from reconciler.plan.changes import Plan
 
 from .builders import (
     faq_skill,

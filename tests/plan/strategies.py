@@ -6,8 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from reconciler.enginefacts import SECTION_IDS
-from reconciler.models import Instance, Skill, State
+from reconciler.model.enginefacts import SECTION_IDS
+from reconciler.model.objects import Instance, Skill, State
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 SLUG = st.builds(

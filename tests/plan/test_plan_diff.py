@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.changes import LiveSnapshot, Notice, Plan
-from reconciler.diffing import CONFIGURED, MISSING, NEW_VERSION
-from reconciler.models import Instance, Skill, State
-from reconciler.plan import diff
-from reconciler.project import Project
-from reconciler.safety import EMPTY_DESIRED_KEY, fingerprint
-from reconciler.secretenv import channel_var, event_source_var, secret_var, skill_env_var
+from reconciler.model.objects import Instance, Skill, State
+from reconciler.model.project import Project
+from reconciler.model.secretenv import channel_var, event_source_var, secret_var, skill_env_var
+from reconciler.plan.changes import LiveSnapshot, Notice, Plan
+from reconciler.plan.diff import diff
+from reconciler.plan.fields import CONFIGURED, MISSING, NEW_VERSION
+from reconciler.plan.safety import EMPTY_DESIRED_KEY, fingerprint
 
 from .builders import faq_skill, helpdesk, live_copy, live_faq, live_helpdesk, state
 

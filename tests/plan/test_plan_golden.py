@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.render import to_json, to_markdown, to_text
+from reconciler.render.text import to_json, to_markdown, to_text
 
 from .cases import CASES, MARKDOWN_LIMITS
 

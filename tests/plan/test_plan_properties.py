@@ -7,13 +7,13 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.changes import LiveSnapshot
-from reconciler.models import Instance, State
-from reconciler.plan import diff
-from reconciler.planfile import plan_from_json
-from reconciler.project import Project
-from reconciler.render import to_json, to_markdown, to_text
-from reconciler.safety import checksum
+from reconciler.model.objects import Instance, State
+from reconciler.model.project import Project
+from reconciler.plan.changes import LiveSnapshot
+from reconciler.plan.diff import diff
+from reconciler.plan.planfile import plan_from_json
+from reconciler.plan.safety import checksum
+from reconciler.render.text import to_json, to_markdown, to_text
 
 from .strategies import states
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from reconciler.changes import Change, FieldChange, Notice, Plan
 from reconciler.errors import PlanError
-from reconciler.models import Instance, Skill
-from reconciler.planfile import plan_from_json, plan_to_json
-from reconciler.render import NO_CHANGES, to_json, to_markdown, to_text
-from reconciler.render_markdown import code, fence, md
-from reconciler.safety import checksum
+from reconciler.model.objects import Instance, Skill
+from reconciler.plan.changes import Change, FieldChange, Notice, Plan
+from reconciler.plan.planfile import plan_from_json, plan_to_json
+from reconciler.plan.safety import checksum
+from reconciler.render.markdown import code, fence, md
+from reconciler.render.text import NO_CHANGES, to_json, to_markdown, to_text
 
 from .builders import faq_skill, helpdesk, live_faq, live_helpdesk, make_plan, state
 

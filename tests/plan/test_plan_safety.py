@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reconciler.changes import Change, LiveSnapshot, Notice, Plan
-from reconciler.models import Instance
-from reconciler.project import Project
-from reconciler.safety import EMPTY_DESIRED_KEY, check_safety, checksum, managed_count
+from reconciler.model.objects import Instance
+from reconciler.model.project import Project
+from reconciler.plan.changes import Change, LiveSnapshot, Notice, Plan
+from reconciler.plan.safety import EMPTY_DESIRED_KEY, check_safety, checksum, managed_count
 
 from .builders import faq_skill, helpdesk, live_copy, live_faq, live_helpdesk, make_plan, state
 

@@ -7,13 +7,13 @@ from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from reconciler.changes import Plan
 from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
 from reconciler.engine.report import ApplyReport
-from reconciler.models import State
-from reconciler.plan import diff
+from reconciler.model.objects import State
+from reconciler.plan.changes import Plan
+from reconciler.plan.diff import diff
 from reconciler.sandbox.server import SandboxServer
 from tests.reliability.states import PROJECT, SECRETS_ENV
 

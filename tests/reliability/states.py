@@ -7,8 +7,8 @@ import copy
 import json
 from typing import Any
 
-from reconciler.models import Instance, Skill, State, normalize
-from reconciler.project import Project, Prune, Safety
+from reconciler.model.objects import Instance, Skill, State, normalize
+from reconciler.model.project import Project, Prune, Safety
 
 PNG = base64.b64encode(
     bytes.fromhex(

@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from reconciler import secretenv
-from reconciler.enginefacts import SECTION_IDS
+from reconciler.model import secretenv
+from reconciler.model.enginefacts import SECTION_IDS
 
 SKILLS = ("faq-search", "notes")
 TOOLS = ("readSkill", "spawnTask", "webSearch", "searchMemory", "httpRequest")

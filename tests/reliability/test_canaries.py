@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.config.writer import write_repo
 from reconciler.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from reconciler.sandbox.server import SandboxServer
-from reconciler.writer import write_repo
 from tests.cli.helpers import cli
 from tests.reliability.states import CANARY, SECRETS_ENV, state_a
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from reconciler.models import State
+from reconciler.model.objects import State
 from reconciler.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from reconciler.sandbox.server import SandboxServer
 from tests.reliability import cycle

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.yamlio import MAX_FILE_BYTES
+from reconciler.config.yamlio import MAX_FILE_BYTES
 from tests.cli.helpers import cli
 from tests.reliability.fake_engine import FakeEngine, record_base
 from tests.reliability.hostile_engine import CASES, Case

@@ -19,14 +19,14 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 
-from reconciler.changes import LiveSnapshot
 from reconciler.cli import main
+from reconciler.config.load import load_repo
+from reconciler.config.writer import write_repo
 from reconciler.engine.client import EngineClient
 from reconciler.engine.read import read_live
-from reconciler.plan import diff
-from reconciler.repo import load_repo
+from reconciler.plan.changes import LiveSnapshot
+from reconciler.plan.diff import diff
 from reconciler.sandbox.server import SandboxServer
-from reconciler.writer import write_repo
 from tests.reliability import cycle
 from tests.reliability.states import FAQ, NOTES, PROJECT, state
 from tests.reliability.strategies import credentials, fleet, fresh_slugs

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from reconciler.config.load import load_repo
+from reconciler.config.validate import format_problem, validate_state
 from reconciler.errors import ConfigError, Problem
-from reconciler.repo import load_repo
-from reconciler.validate import format_problem, validate_state
 
 Tree = Mapping[str, str | bytes | tuple[str, str]]  # path → text, bytes, or ("symlink", target)
 

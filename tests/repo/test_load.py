@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from repo_trees import build_tree, collect
 
+from reconciler.config.load import load_project, load_repo
+from reconciler.config.validate import format_problem, validate_state
 from reconciler.errors import ConfigError, Problem, UsageError
-from reconciler.repo import load_project, load_repo
-from reconciler.validate import format_problem, validate_state
 
 INST = "instances/a/instance.yaml"
 

@@ -10,9 +10,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import checks
-from reconciler.enginefacts import SECTION_IDS
-from reconciler.models import (
+from reconciler.config.load import load_repo
+from reconciler.config.validate import TOOL_NAMES
+from reconciler.config.writer import write_repo
+from reconciler.model import checks
+from reconciler.model.enginefacts import SECTION_IDS
+from reconciler.model.objects import (
     Channel,
     CronSchedule,
     Definition,
@@ -29,9 +32,6 @@ from reconciler.models import (
     State,
     normalize,
 )
-from reconciler.repo import load_repo
-from reconciler.validate import TOOL_NAMES
-from reconciler.writer import write_repo
 
 # Text a repo can hold: no control characters but tab and newline (the loader rejects them).
 _CHARS = st.characters(

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from reconciler import skillfile
-from reconciler.schema import render, schemas, write_schemas
-from reconciler.yamlio import Problems, parse_yaml, plain
+from reconciler.config import skillfile
+from reconciler.config.schema import render, schemas, write_schemas
+from reconciler.config.yamlio import Problems, parse_yaml, plain
 
 JSON_TYPES = {"object", "array", "string", "integer", "number", "boolean", "null"}
 KEYWORDS = {

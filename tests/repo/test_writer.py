@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from repo_trees import build_tree
 
+from reconciler.config.load import load_repo
+from reconciler.config.writer import write_repo
 from reconciler.errors import ConfigError
-from reconciler.models import (
+from reconciler.model.objects import (
     Instance,
     Script,
     Skill,
@@ -18,8 +20,6 @@ from reconciler.models import (
     State,
     normalize,
 )
-from reconciler.repo import load_repo
-from reconciler.writer import write_repo
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 40
 
@@ -350,7 +350,7 @@ def test_new_files_are_world_readable_and_rewrites_keep_the_mode(tmp_path: Path)
 
 
 def test_credential_config_values_are_written_as_declared_nulls(tmp_path: Path) -> None:
-    from reconciler.models import EventSource
+    from reconciler.model.objects import EventSource
 
     source = EventSource(
         name="Z",

@@ -1,0 +1,1 @@
+"""The config tree on disk: YAML and Markdown in, positions, variables, validation, export out."""

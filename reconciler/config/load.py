@@ -1,0 +1,304 @@
+"""Load the config tree (polyant.yaml, instances/, skills/) into a normalized desired State."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from ruamel.yaml.comments import CommentedMap
+
+from reconciler.config import skillfile
+from reconciler.config.modelcheck import (
+    RESERVED,
+    channel_problems,
+    model_problems,
+    secrets_problems,
+    snake_case_keys,
+)
+from reconciler.config.tree import INSTANCE_FILE, PROJECT_FILE, SKILL_FILE, Tree
+from reconciler.config.variables import substitute
+from reconciler.config.yamlio import Doc, Problems, plain
+from reconciler.errors import ConfigError, Problem, UsageError
+from reconciler.model import checks
+from reconciler.model.objects import Instance, Skill, State, normalize
+from reconciler.model.project import Project
+
+M = TypeVar("M", Instance, Skill)
+ENV_NOTE = "pass --env or set defaultEnvironment in polyant.yaml"
+
+
+@dataclass
+class Sources:
+    """Where one object's fields came from, to point problems at file:line:col."""
+
+    main: Doc
+    files: dict[str, str] = field(default_factory=dict)  # section id / script / 'content'
+    body_line: int = 1
+    overrides: set[str] = field(default_factory=set)
+    override_doc: Doc | None = None
+    override_prefix: tuple[Any, ...] = ()
+    scripts: list[str] = field(default_factory=list)
+
+    def locate(self, path: tuple[Any, ...], key: bool = False) -> tuple[str, int, int]:
+        """(file, line, col) of a field path of this object."""
+        head = path[0] if path else None
+        if head in self.overrides and self.override_doc is not None:
+            line, col = self.override_doc.at((*self.override_prefix, *path), key=key)
+            return self.override_doc.file, line, col
+        if head == "prompts" and len(path) > 1 and path[1] in self.files:
+            return self.files[str(path[1])], 1, 1
+        if head == "content" and "content" in self.files:
+            return self.files["content"], self.body_line, 1
+        if head == "scripts" and len(path) > 1 and isinstance(path[1], int | tuple):
+            name = self._script(path[1])
+            if name in self.files:
+                return self.files[name], 1, 1
+        line, col = self.main.at(path, key=key)
+        return self.main.file, line, col
+
+    def _script(self, sel: int | tuple[str, Any]) -> str:
+        if isinstance(sel, tuple):
+            return str(sel[1])
+        return self.scripts[sel] if 0 <= sel < len(self.scripts) else ""
+
+
+@dataclass
+class LoadedRepo:
+    """The desired state read from a repo, with what is needed to report problems precisely."""
+
+    root: Path
+    project: Project
+    state: State
+    sources: dict[str, Path]
+    docs: dict[str, Sources]
+    project_doc: Doc
+    environment: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def locate(self, key: str, path: tuple[Any, ...] = (), *, at_key: bool = False) -> Problem:
+        """A problem template (empty message) at a field of object `key` ('instance/x')."""
+        src = self.docs.get(key)
+        if src is None:
+            file, (line, col) = self.project_doc.file, self.project_doc.at(path, key=at_key)
+        else:
+            file, line, col = src.locate(path, at_key)
+        return Problem(file, line, col, "")
+
+    def problem(
+        self, key: str, path: tuple[Any, ...], message: str, *, warning: bool = False
+    ) -> Problem:
+        """A problem about a field of object `key`, positioned in its file."""
+        where = self.locate(key, path)
+        return Problem(
+            where.file, where.line, where.col, message, "warning" if warning else "error"
+        )
+
+
+def load_repo(root: Path, *, env: str | None = None) -> LoadedRepo:
+    """Read and check the whole repo; raise ConfigError with every problem found at once."""
+    from reconciler.config.validate import validate_state  # validate needs LoadedRepo from here
+
+    tree = Tree(root.resolve(), Problems())
+    project, pdoc = _load_project(tree)
+    chosen = _environment(project, env, pdoc, tree.problems)
+    loader = _Loader(tree, project, pdoc, chosen)
+    instances, skills = loader.instances(), loader.skills()
+    loader.check_overrides()
+    loaded = LoadedRepo(
+        root=tree.root,
+        project=project,
+        state=normalize(State(instances=instances, skills=skills)),
+        sources=loader.sources,
+        docs=loader.docs,
+        project_doc=pdoc,
+        environment=chosen,
+        variables=loader.variables,
+    )
+    problems = tree.problems
+    problems.extend(p for p in validate_state(loaded) if p.severity == "error")
+    if problems.errors:
+        raise ConfigError(sorted(problems, key=_order))
+    loaded.warnings = sorted(problems, key=_order)
+    return loaded
+
+
+def load_project(root: Path, *, env: str | None = None) -> LoadedRepo:
+    """Only polyant.yaml (for commands such as export that do not read the objects)."""
+    tree = Tree(root.resolve(), Problems())
+    project, pdoc = _load_project(tree)
+    chosen = _environment(project, env, pdoc, tree.problems)
+    if tree.problems.errors:
+        raise ConfigError(sorted(tree.problems, key=_order))
+    variables = dict(project.environments[chosen].variables) if chosen else {}
+    return LoadedRepo(tree.root, project, State(), {}, {}, pdoc, chosen, variables)
+
+
+def _order(p: Problem) -> tuple[str, int, int, str]:
+    return p.file, p.line, p.col, p.message
+
+
+def _load_project(tree: Tree) -> tuple[Project, Doc]:
+    doc = tree.yaml_doc(tree.root / PROJECT_FILE, required=False)
+    if doc is None or doc.root is None:
+        return Project(), doc or Doc(PROJECT_FILE)
+    if not isinstance(doc.root, CommentedMap):
+        tree.problems.add(doc.file, 1, 1, "polyant.yaml must be a mapping of settings")
+        return Project(), doc
+    data = plain(doc.root)
+    for path, message in snake_case_keys(Project, data):
+        tree.problems.add(doc.file, *doc.at(path, key=True), message)
+    try:
+        return Project.model_validate(data, strict=True), doc
+    except ValidationError as exc:
+        tree.problems.extend(model_problems(exc, data, lambda p, k: (doc.file, *doc.at(p, key=k))))
+        return Project(), doc
+
+
+def _environment(project: Project, env: str | None, pdoc: Doc, problems: Problems) -> str | None:
+    """The environment in force: the one asked for, else polyant.yaml's default, else none."""
+    names = sorted(project.environments)
+    if env is not None:
+        if env not in project.environments:
+            known = ", ".join(names) or "none"
+            raise UsageError(
+                f"environment {env!r} is not defined in polyant.yaml (defined: {known})"
+            )
+        return env
+    default = project.default_environment
+    if default is not None and default not in project.environments:
+        line, col = pdoc.at(("defaultEnvironment",))
+        problems.add(pdoc.file, line, col, f"defaultEnvironment {default!r} is not defined")
+        return None
+    return default
+
+
+class _Loader:
+    """Builds models from instance and skill folders, recording every problem on the way."""
+
+    def __init__(self, tree: Tree, project: Project, pdoc: Doc, env: str | None) -> None:
+        self.tree, self.pdoc, self.env = tree, pdoc, env
+        chosen = project.environments.get(env) if env else None
+        self.variables: dict[str, str] = dict(chosen.variables) if chosen else {}
+        self.overrides = dict(chosen.overrides) if chosen else {}
+        self.sources: dict[str, Path] = {}
+        self.docs: dict[str, Sources] = {}
+        self.folders: set[str] = set()  # instance folder names, loaded or not
+
+    def instances(self) -> dict[str, Instance]:
+        out: dict[str, Instance] = {}
+        for folder in self.tree.object_folders("instances"):
+            self.folders.add(folder.name)
+            inst = self._instance(folder)
+            if inst is not None:
+                out[inst.slug] = inst
+        return out
+
+    def skills(self) -> dict[str, Skill]:
+        out: dict[str, Skill] = {}
+        for folder in self.tree.object_folders("skills"):
+            skill = self._skill(folder)
+            if skill is not None:
+                out[skill.slug] = skill
+        return out
+
+    def _report(self, doc: Doc, prefix: tuple[Any, ...] = ()) -> Any:
+        suffix = f" in environment {self.env!r}" if self.env else f" (no environment: {ENV_NOTE})"
+
+        def report(path: tuple[Any, ...], message: str) -> None:
+            self.tree.problems.add(doc.file, *doc.at((*prefix, *path)), message + suffix)
+
+        return report
+
+    def _instance(self, folder: Path) -> Instance | None:
+        slug, tree = folder.name, self.tree
+        doc = tree.object_doc(folder, INSTANCE_FILE, checks.slug_problem(slug), "instance")
+        if doc is None:
+            return None
+        src = Sources(doc)
+        self.docs[f"instance/{slug}"], self.sources[f"instance/{slug}"] = src, folder
+        data = substitute(doc.root, self.variables, self._report(doc))
+        self._apply_overrides(slug, data, src)
+        icon = data.get("icon")
+        prompts, src.files = tree.prompts(folder)
+        allowed = {INSTANCE_FILE, "prompts", icon if isinstance(icon, str) else ""}
+        tree.extra_entries(folder, allowed)
+        if isinstance(icon, str):
+            data["icon"] = tree.icon_uri(folder, icon, src.locate(("icon",)))
+        if not self._precheck(slug, data, src, ("slug", "prompts")):
+            return None
+        return self._validate(Instance, {**data, "slug": slug, "prompts": prompts}, src)
+
+    def _apply_overrides(self, slug: str, data: dict[str, Any], src: Sources) -> None:
+        over = self.overrides.get(slug)
+        if not over or self.env is None or not isinstance(self.pdoc.root, CommentedMap):
+            return
+        prefix = ("environments", self.env, "overrides", slug)
+        node = self.pdoc.root["environments"][self.env]["overrides"][slug]
+        src.override_doc, src.override_prefix = self.pdoc, prefix
+        for name in over:
+            data[name] = substitute(node[name], self.variables, self._report(self.pdoc, prefix))
+            src.overrides.add(name)
+
+    def check_overrides(self) -> None:
+        """Overrides must name instance folders of this repo."""
+        for slug in self.overrides:
+            if slug not in self.folders and self.env is not None:
+                path = ("environments", self.env, "overrides", slug)
+                line, col = self.pdoc.at(path, key=True)
+                msg = f"overrides name instance {slug!r}, which has no folder instances/{slug}/"
+                self.tree.problems.add(self.pdoc.file, line, col, msg)
+
+    def _precheck(
+        self, slug: str, data: dict[str, Any], src: Sources, reserved: tuple[str, ...]
+    ) -> bool:
+        """Checks pydantic would word poorly or with a secret in the message."""
+        problems, before = self.tree.problems, len(self.tree.problems)
+        for name in reserved:
+            if name in data:
+                file, line, col = src.locate((name,), True)
+                problems.add(file, line, col, f"remove {name!r}: {RESERVED[name]}")
+        for path, message in snake_case_keys(Instance if "prompts" in reserved else Skill, data):
+            problems.add(*src.locate(path, True), message)
+        problems.extend(secrets_problems(data, slug, src.locate))
+        problems.extend(channel_problems(data, slug, src.locate))
+        return len(problems) == before
+
+    def _validate(self, model: type[M], data: dict[str, Any], src: Sources) -> M | None:
+        try:
+            # Strict: YAML 1.2 reads `yes` as a string, and so must we (no lax coercion).
+            obj = model.model_validate(data, strict=True)
+        except ValidationError as exc:
+            self.tree.problems.extend(model_problems(exc, data, src.locate))
+            return None
+        return obj
+
+    def _skill(self, folder: Path) -> Skill | None:
+        slug, tree = folder.name, self.tree
+        text_doc = tree.object_doc(
+            folder, SKILL_FILE, checks.slug_problem(slug, skill=True), "skill", skill_md=True
+        )
+        if text_doc is None:
+            return None
+        src = Sources(text_doc, body_line=text_doc.extra["body_line"])
+        src.files["content"] = text_doc.file
+        self.docs[f"skill/{slug}"], self.sources[f"skill/{slug}"] = src, folder
+        front = substitute(text_doc.root, self.variables, self._report(text_doc))
+        scripts, files = tree.scripts(folder, front.get("scripts"), src.locate)
+        src.scripts, src.files = [s["file"] for s in scripts], {**src.files, **files}
+        tree.extra_entries(folder, {SKILL_FILE, "scripts"})
+        unknown = [k for k in front if k not in skillfile.FRONT_KEYS]
+        for name in unknown:
+            where = src.locate((name,), True)
+            allowed = ", ".join(skillfile.FRONT_KEYS)
+            msg = (
+                f"unknown front matter key {name!r}; allowed: {allowed} (put others under metadata)"
+            )
+            tree.problems.add(where[0], where[1], where[2], msg)
+        if unknown or not self._precheck(slug, front, src, ()):
+            return None
+        data = {**front, "slug": slug, "content": text_doc.extra["body"], "scripts": scripts}
+        data.setdefault("name", slug)
+        return self._validate(Skill, data, src)

@@ -1,0 +1,1 @@
+"""Fleets of engines: environment comparison, shards, and Polyant bundles in and out."""

@@ -1,0 +1,1 @@
+"""GitHub: sticky pull-request comments, drift issues, reviewed checksums, Actions files."""

@@ -1,0 +1,1 @@
+"""The shared vocabulary: pydantic models of instances, skills, polyant.yaml, and engine facts."""

@@ -1,0 +1,1 @@
+"""The pure diff: desired vs live → a Plan of typed changes, its safety, checksum and saved form."""

@@ -1,0 +1,125 @@
+"""Safety thresholds, the plan checksum and per-object live fingerprints (pure).
+
+- ``check_safety`` refuses a plan (fills ``plan.unsafe_reasons``; the CLI exits 4) when
+  deletes exceed ``safety.maxDeletePercent`` of the managed objects or updates + deletes
+  exceed ``safety.maxUpdatePercent``, counted only from ``safety.minObjects`` managed
+  objects up, and whenever an empty repository met ``--prune`` (``diff`` then plans no
+  delete at all: an empty desired state never prunes). ``force`` clears every reason.
+- ``fingerprint`` hashes the normalized live object including engine ids and live-only
+  facts, so a saved plan can tell that an object moved since it was reviewed.
+- ``checksum`` hashes what would be written (kind, action, slug, field changes, desired
+  dumps), never timestamps, notices or fingerprints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from reconciler.model.objects import Instance, Skill, normalize_instance, normalize_skill
+from reconciler.model.project import Project
+from reconciler.plan.changes import Change, LiveSnapshot, Plan
+
+# Notice key diff() uses to flag an empty repository planned with --prune.
+EMPTY_DESIRED_KEY = "plan/empty-repository"
+ABSENT = "absent"
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling hashed everywhere: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def full_dump(value: Any) -> Any:
+    """Dump a model with every field, the ``exclude=True`` ids and live-only facts included."""
+    if isinstance(value, BaseModel):
+        names = type(value).model_fields
+        return {name: full_dump(getattr(value, name, None)) for name in names}
+    if isinstance(value, list | tuple):
+        return [full_dump(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): full_dump(v) for k, v in value.items()}
+    return value
+
+
+def fingerprint(obj: Instance | Skill | None) -> str:
+    """sha256 of the normalized live object (ids included); 'absent' when there is none."""
+    if obj is None:
+        return ABSENT
+    normal = normalize_instance(obj) if isinstance(obj, Instance) else normalize_skill(obj)
+    return _sha256(full_dump(normal))
+
+
+def desired_dump(change: Change) -> dict[str, Any] | None:
+    """The desired object as a saved plan keeps it: only the fields the repo sets."""
+    if change.desired is None:
+        return None
+    out: dict[str, Any] = change.desired.model_dump(mode="json", exclude_unset=True)
+    return out
+
+
+def change_record(change: Change) -> dict[str, Any]:
+    """A change as plain JSON data (what the checksum covers)."""
+    return {
+        "kind": change.kind,
+        "action": change.action,
+        "slug": change.slug,
+        "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in change.fields],
+        "desired": desired_dump(change),
+    }
+
+
+def checksum(plan: Plan) -> str:
+    """sha256 over the canonical change set: equal for equal writes, whatever else differs."""
+    return _sha256([change_record(c) for c in plan.changes])
+
+
+def managed_count(live: LiveSnapshot, project: Project, env: str | None = None) -> int:
+    """Live objects this repo manages: in-scope instances and active in-scope skills."""
+    scope = project.scope_for(env)
+    instances = [s for s in live.state.instances if scope.has_instance(s)]
+    skills = [s for s, k in live.state.skills.items() if scope.has_skill(s) and not k.archived]
+    return len(instances) + len(skills)
+
+
+def check_safety(plan: Plan, project: Project, *, managed_count: int, force: bool = False) -> None:
+    """Fill ``plan.unsafe_reasons`` from the thresholds (left empty when `force`)."""
+    plan.unsafe_reasons = [] if force else _reasons(plan, project, managed_count)
+
+
+def _reasons(plan: Plan, project: Project, managed: int) -> list[str]:
+    out: list[str] = []
+    if any(n.key == EMPTY_DESIRED_KEY for n in plan.notices):
+        out.append(
+            "the repository declares no instance and no skill, yet --prune was asked for: "
+            "nothing will be pruned; check that you run in the right folder and branch"
+        )
+    safety = project.safety
+    if managed < max(safety.min_objects, 1):
+        return out
+    counts = plan.counts()
+    deletes, rewrites = counts["delete"], counts["delete"] + counts["update"]
+    if 100.0 * deletes / managed > safety.max_delete_percent:
+        out.append(
+            f"the plan deletes {deletes} of {managed} managed objects "
+            f"({_pct(deletes, managed)}), above safety.maxDeletePercent "
+            f"{safety.max_delete_percent:g}%; review it and re-run with --force"
+        )
+    if 100.0 * rewrites / managed > safety.max_update_percent:
+        out.append(
+            f"the plan updates or deletes {rewrites} of {managed} managed objects "
+            f"({_pct(rewrites, managed)}), above safety.maxUpdatePercent "
+            f"{safety.max_update_percent:g}%; review it and re-run with --force"
+        )
+    return out
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.0f}%"

@@ -1,0 +1,1 @@
+"""Pure renderers: a Plan (or a drift report) → text, Markdown and JSON strings."""
