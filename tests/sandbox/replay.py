@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import string
 from collections.abc import Hashable
@@ -34,19 +33,8 @@ INVALID_TOKEN = "not-a-session-token"
 
 
 def samples_dir() -> Path:
-    """$POLYANT_ENGINE_SAMPLES, else ../shared/engine-samples next to the repository.
-
-    The captures are the engine's ground truth and live beside the repo (CI clones with
-    shared/ next to it); their absence is a failure, never a reason to skip.
-    """
-    env = os.environ.get("POLYANT_ENGINE_SAMPLES")
-    found = Path(env) if env else _HERE.parents[2] / "shared" / "engine-samples"
-    if not (found / "INDEX.tsv").exists():
-        raise FileNotFoundError(
-            f"engine samples not found at {found}: put shared/ next to the repository "
-            "or set POLYANT_ENGINE_SAMPLES"
-        )
-    return found
+    """The recorded engine exchanges vendored beside these tests (samples/README.md)."""
+    return _HERE / "samples"
 
 
 @dataclass
