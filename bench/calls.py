@@ -27,13 +27,11 @@ from typing import Any
 from click.testing import CliRunner
 
 from bench import fleet, measure
+from reconciler import core
 from reconciler.cli import main as cli_main
 from reconciler.config.writer import write_repo
-from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
-from reconciler.engine.read import read_live
 from reconciler.model.project import Project, Prune, Safety
-from reconciler.plan.diff import diff
 
 Docs = list[dict[str, Any]]
 Skills = list[dict[str, Any]]
@@ -210,21 +208,15 @@ def measure_change(
     with measure.sandbox(time_scale=SCALE, seed=seed) as server:
         config = EngineConfig(url=server.url, token=server.token, rate_window_s=60.0 / SCALE)
         with EngineClient(config) as client:
-            live = read_live(client, scope=PROJECT.scope)
-            plan = diff(desired, live, PROJECT, prune=True, supplied_secrets=list(env))
+            policy, supplied = core.Policy(prune=True), core.supplied_vars(desired, env)
+            plan = core.make_plan(client, desired, PROJECT, policy, supplied=supplied).plan
             server.reset_requests()
             before = client.stats.reads + client.stats.writes
-            report = apply_plan(client, plan, secrets=env, project=PROJECT, prune=True)
+            report = core.apply(client, plan, secrets=env, prune=True)
             measure.settle(server, client.stats.reads + client.stats.writes - before)
             writes = sum(1 for r in server.requests if r.method != "GET")
-            verify(client, report, desired, PROJECT, prune=True, supplied_secrets=list(env))
-            again = diff(
-                desired,
-                read_live(client, scope=PROJECT.scope),
-                PROJECT,
-                prune=True,
-                supplied_secrets=list(env),
-            )
+            core.verify(client, report, desired, PROJECT, policy, supplied=supplied)
+            again = core.make_plan(client, desired, PROJECT, policy, supplied=supplied).plan
     return Measured(
         name, writes, minimal, report.reads_made, report.ok() and not again.changes, why
     )

@@ -25,10 +25,8 @@ from functools import partial
 from typing import Any
 
 from bench import fleet, measure
-from reconciler.engine.apply import apply_plan, verify
+from reconciler import core
 from reconciler.engine.client import EngineClient, EngineConfig
-from reconciler.engine.read import read_live
-from reconciler.plan.diff import diff
 from reconciler.sandbox.server import SandboxServer
 
 SCOPED = "ours --changed-since"
@@ -156,10 +154,10 @@ def ours_edit(
     env = fleet.secrets_env(docs)
     desired = fleet.state_of(docs, [fleet.SKILL])
     project = fleet.project()
-    live = read_live(client, scope=project.scope, only=only)
-    plan = diff(desired, live, project, only=only, supplied_secrets=list(env))
-    report = apply_plan(client, plan, secrets=env, project=project)
-    verify(client, report, desired, project, supplied_secrets=list(env))
+    policy, supplied = core.Policy(only=only), core.supplied_vars(desired, env)
+    plan = core.make_plan(client, desired, project, policy, supplied=supplied).plan
+    report = core.apply(client, plan, secrets=env)
+    core.verify(client, report, desired, project, policy, supplied=supplied)
     if not report.ok():
         raise SystemExit(f"apply failed: {report.to_json()}")
 

@@ -25,12 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import fleet, measure
+from reconciler import core
 from reconciler.config.load import load_repo
 from reconciler.config.writer import write_repo
-from reconciler.engine.apply import apply_plan, verify
 from reconciler.engine.client import EngineClient, EngineConfig
-from reconciler.engine.read import read_live
-from reconciler.plan.diff import diff
 from reconciler.sandbox.server import SandboxServer
 
 WRITES_PER_INSTANCE = 11  # see minimal_apply_writes
@@ -156,7 +154,7 @@ def run_plan(n: int, scale: float, latency_s: float) -> Phase:
     """Plan N seeded instances against a matching repo; the read is the throttled part."""
     docs = [fleet.instance_doc(i) for i in range(n)]
     desired = fleet.fleet_state(n)
-    supplied = list(fleet.secrets_env(docs))
+    supplied = core.supplied_vars(desired, fleet.secrets_env(docs))
     project = fleet.project()
     with (
         measure.sandbox(
@@ -165,8 +163,7 @@ def run_plan(n: int, scale: float, latency_s: float) -> Phase:
         _client(server, scale) as client,
     ):
         start = time.monotonic()
-        live = read_live(client, scope=project.scope)
-        plan = diff(desired, live, project, supplied_secrets=supplied)
+        plan = core.make_plan(client, desired, project, core.Policy(), supplied=supplied).plan
         wall = time.monotonic() - start
         assert not plan.changes, "the generated repo must match the seeded fleet"
         sent = client.stats.reads + client.stats.writes
@@ -202,12 +199,13 @@ def run_apply(n: int, scale: float, latency_s: float) -> tuple[Phase, Phase]:
         _client(server, scale) as client,
     ):
         start = time.monotonic()
-        live = read_live(client, scope=loaded.project.scope)
-        plan = diff(loaded.state, live, loaded.project, supplied_secrets=list(env))
-        report = apply_plan(client, plan, secrets=env, project=loaded.project)
+        supplied = core.supplied_vars(loaded.state, env)
+        policy = core.Policy()
+        plan = core.make_plan(client, loaded.state, loaded.project, policy, supplied=supplied).plan
+        report = core.apply(client, plan, secrets=env)
         middle = time.monotonic()
         sent = client.stats.reads + client.stats.writes
-        verify(client, report, loaded.state, loaded.project, supplied_secrets=list(env))
+        core.verify(client, report, loaded.state, loaded.project, policy, supplied=supplied)
         end = time.monotonic()
         assert report.ok() and not report.non_converged, "the fleet must apply cleanly"
         total = client.stats.reads + client.stats.writes

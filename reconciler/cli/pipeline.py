@@ -5,19 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
+from reconciler import core
 from reconciler.cli import context
 from reconciler.cli.progress import Progress
 from reconciler.config.load import LoadedRepo, load_repo
 from reconciler.config.validate import validate_state
 from reconciler.engine.client import EngineClient
-from reconciler.engine.read import read_live
 from reconciler.errors import ConfigError
-from reconciler.fleet import compare
-from reconciler.plan import diff as planning
-from reconciler.plan import safety
-from reconciler.plan.changes import LiveSnapshot, Plan
+from reconciler.plan.changes import LiveSnapshot
 
 
 def load_valid(opts: context.Options) -> LoadedRepo:
@@ -42,14 +38,6 @@ def engine(loaded: LoadedRepo, opts: context.Options) -> Iterator[EngineClient]:
         yield client
 
 
-@dataclass
-class Planned:
-    """A plan and the live snapshot it was computed from."""
-
-    plan: Plan
-    live: LiveSnapshot
-
-
 def make_plan(
     loaded: LoadedRepo,
     client: EngineClient,
@@ -59,40 +47,18 @@ def make_plan(
     force: bool,
     only: Collection[str] | None = None,
     shard: tuple[int, int] | None = None,
-) -> Planned:
-    """Read what the plan needs from the engine and diff it against the repo."""
+) -> core.Planned:
+    """Plan through the core with the selected environment and the CLI's secrets."""
     env_name, _ = context.selected_env(loaded.project, opts.env_name)
-    scope = loaded.project.scope_for(env_name)
-    live = read_live(client, scope=scope, only=only)
-    _check_against_engine(loaded, live)
-    supplied = supplied_secret_vars(loaded)
-    plan = planning.diff(
+    policy = core.Policy(env=env_name, prune=prune, only=only, shard=shard, force=force)
+    return core.make_plan(
+        client,
         loaded.state,
-        live,
         loaded.project,
-        env=env_name,
-        prune=prune,
-        only=only,
-        supplied_secrets=supplied,
+        policy,
+        supplied=supplied_secret_vars(loaded),
+        check=lambda live: _check_against_engine(loaded, live),
     )
-    if shard is not None:
-        # Every shard sees the whole catalog, but only shard 1 writes catalog skills, so
-        # parallel runners never import the same skill twice.
-        catalog = compare.catalog_changes(
-            loaded.state, live, loaded.project, env=env_name, prune=prune, supplied=supplied
-        )
-        plan = compare.shard_plan(plan, *shard, catalog)
-    plan.environment = env_name
-    plan.engine_url = client.url  # never user:password: plans are posted and stored
-    # Thresholds count the whole managed fleet, not just a scoped read: deleting one of two
-    # scoped instances out of a hundred is 1 %, not 50 %.
-    live_in_scope = {s for s in live.instance_slugs if scope.has_instance(s)}
-    instances = live_in_scope | set(loaded.state.instances)
-    active = {s for s, skill in live.state.skills.items() if not skill.archived}
-    skills = {s for s in active if scope.has_skill(s)} | set(loaded.state.skills)
-    managed = len(instances) + len(skills)
-    safety.check_safety(plan, loaded.project, managed_count=managed, force=force)
-    return Planned(plan=plan, live=live)
 
 
 def _check_against_engine(loaded: LoadedRepo, live: LiveSnapshot) -> None:
@@ -110,15 +76,4 @@ def _check_against_engine(loaded: LoadedRepo, live: LiveSnapshot) -> None:
 
 def supplied_secret_vars(loaded: LoadedRepo) -> set[str]:
     """Names (never values) of the set variables that would supply credentials at apply."""
-    from reconciler.model import secretenv
-
-    env = context.environ()
-    names: set[str] = set()
-    for slug, inst in loaded.state.instances.items():
-        names |= {secretenv.secret_var(slug, key) for key in inst.secrets or []}
-        names |= {secretenv.channel_var(slug, kind) for kind in inst.channels or {}}
-        for skill, values in (inst.skill_env or {}).items():
-            names |= {secretenv.skill_env_var(slug, skill, key) for key in values}
-        for source in inst.event_sources or []:
-            names |= {secretenv.event_source_var(slug, source.name, k) for k in source.config or {}}
-    return {name for name in names if secretenv.lookup(env, name)}
+    return core.supplied_vars(loaded.state, context.environ())

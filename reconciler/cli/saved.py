@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from reconciler import core
 from reconciler.cli import context, scoping
 from reconciler.cli.pipeline import make_plan, supplied_secret_vars
 from reconciler.config import gitscope
 from reconciler.config.load import LoadedRepo
-from reconciler.engine.apply import apply_plan, check_fresh, verify
+from reconciler.engine.apply import check_fresh
 from reconciler.engine.client import EngineClient
 from reconciler.engine.report import ApplyReport
 from reconciler.errors import PlanError
@@ -95,25 +96,18 @@ def apply_and_report(
     """Run the plan, verify convergence, print the outcome and record the applied commit."""
     if not the_plan.has_changes:
         click.echo("Nothing to apply.")
-    report = apply_plan(
+    report = core.apply(
         client,
         the_plan,
         secrets=context.environ(),
-        project=loaded.project,
         dry_run=dry_run,
         prune=prune,
         on_progress=lambda line: click.echo(line, err=True),
     )
     if not dry_run and the_plan.has_changes:
-        report.non_converged = verify(
-            client,
-            report,
-            loaded.state,
-            loaded.project,
-            env=the_plan.environment,
-            prune=prune,
-            supplied_secrets=supplied_secret_vars(loaded),
-        )
+        policy = core.Policy(env=the_plan.environment, prune=prune)
+        supplied = supplied_secret_vars(loaded)
+        core.verify(client, report, loaded.state, loaded.project, policy, supplied=supplied)
     _print(report, dry_run=dry_run)
     if record and report.ok() and not dry_run and the_plan.commit:
         env = the_plan.environment or "default"

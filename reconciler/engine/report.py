@@ -19,6 +19,7 @@ class Call:
     body: Any
     what: str
     note: str = ""
+    op: int = -1  # index of the plan operation this call executes (not serialised)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form; `note` only when there is one."""

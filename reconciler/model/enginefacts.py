@@ -49,3 +49,20 @@ INSTANCE_METADATA_FIELDS: tuple[str, ...] = (
     "thinking_enabled",
     "stt_provider",
 )
+
+SEEDED_TOOLS: tuple[str, ...] = ("readSkill", "spawnTask")  # what POST /api/instances seeds
+# SHA-256 of the prompt sections a new instance is seeded with (contract §4.1): a desired
+# section equal to the seeded default needs no PATCH after a create.
+DEFAULT_PROMPT_SHA256: dict[str, str] = {
+    "01-identity": "04405c17a20a6562ff00b82aa9ce676f843e7487b8d040871b6167e7e4aa0eb0",
+    "02-soul": "b9502b26609f9c5a8c34d6b81009d4d8e892cfc7ac22b2762011890af52f28fe",
+    "03-tooling": "37e7a096eb896346dda446fe802188deb8de9ec4c0119b37a58994a461eb4515",
+    "04-safety": "1829da18483def59891e7a1540f7aa1bc791832ec1808b0aa7b4223b4eb8ae86",
+    "05-skills": "1516d850f027b41852932c666914f30b1b308b38c447b3adc6cdaa813d382420",
+    "06-memory": "41b5fc9d227f2dae681d82e3c8e9726016ae10105b3c301dfa2e6fa21d3340c7",
+    "07-user-identity": "8f7c5ae8964d9139d5247b6f980396f2dbe9a48d4a22d7567bca808f6c80bc61",
+    "08-datetime": "93ad58cb9f2de28f9073f4af0bb5ed9ac72d41e0e8626d865a4def05eb9c40a8",
+}
+FIRST_IMPORT_VERSION = (
+    "0.1.0"  # import creates a new skill at 0.1.0 whatever the bundle says (§6.8)
+)

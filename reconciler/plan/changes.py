@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from reconciler.model.objects import Instance, Skill, State
+from reconciler.plan.operations import FieldChange, Operation
 
 Kind = Literal["skill", "instance"]
 Action = Literal["create", "update", "delete"]
-PLAN_SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One field of one object: a dotted path relative to the object, old and new value.
-
-    Paths use engine names and identify list items by name, e.g. ``description``,
-    ``prompts.01-identity``, ``scheduledTasks[Daily digest].schedule``,
-    ``eventSources[Orders].definitions[New order].enabled``, ``secrets[openai_api_key]``.
-    Values are JSON-able; secrets appear only as presence ("configured"/"missing").
-    """
-
-    path: str
-    old: Any
-    new: Any
+# When apply runs a change (decided by the plan): catalog skills first, then instances that
+# switch their agent channel (callees, contract §9.5), then the other instances, then
+# instance deletes, then skill archives (reverse dependency).
+Wave = Literal["catalog", "callees", "instances", "deletes", "archives"]
+WAVES: tuple[Wave, ...] = ("catalog", "callees", "instances", "deletes", "archives")
+PLAN_SCHEMA_VERSION = 2  # 2: changes carry their typed operations
 
 
 @dataclass(frozen=True)
@@ -37,6 +28,10 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     desired: Instance | Skill | None = None
     live: Instance | Skill | None = None
+    operations: tuple[Operation, ...] = ()
+    wave: Wave = "instances"
+    # Variables that would supply a value this change needs, not set when it was planned.
+    unsupplied: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

@@ -1,11 +1,14 @@
-"""Field diff of an instance's keyed children: event sources, definitions, tasks, skill env.
+"""Diff of an instance's scheduled tasks and skill env into operations (pure).
 
-Pure. Children are matched by name (contract §17.5). Event source configs are compared as
-key sets only: the engine masks values, so a value can never be compared and never shown.
+Tasks are matched by name (contract §17.5) and PATCHed in place, so their id and run
+history survive; a new one is POSTed (then PATCHed to disabled: POST ignores `enabled`).
 A task the engine disabled after five errors (``auto_disabled``) is not re-enabled by the
 plan: apply would flap it on and off; a warning tells the user to look at its errors.
+Times compare as instants ('Z' vs '+00:00' vs '.000Z' is no change). When the engine
+cannot list an instance's tasks, they are not managed for it until then.
 Skill env: plain values compare by value; sensitive ones (null) by presence only, and a
-live value is never shown when the key is sensitive in the skill's requiredEnv.
+live value is never shown when the key is sensitive in the skill's requiredEnv. One PUT
+per skill, always with an explicit ``sensitive`` (§7.8); sensitive values ride along.
 """
 
 from __future__ import annotations
@@ -15,44 +18,28 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.model import secretenv
-from reconciler.model.objects import (
-    Definition,
-    EventSource,
-    Instance,
-    OneShotSchedule,
-    ScheduledTask,
-    managed_fields,
-)
+from reconciler.model.objects import Instance, OneShotSchedule, ScheduledTask
+from reconciler.plan import operations as op
 from reconciler.plan.fields import (
     CONFIGURED,
     MISSING,
     DiffContext,
     SkillWorld,
     canonical_time,
+    changed_body,
     compare_set_fields,
     jsonable,
     ordered_set_fields,
 )
 
-VALUE = "(value)"
-CREDENTIAL = "(credential)"
 
-
-def source_dump(source: EventSource) -> dict[str, Any]:
-    """An event source as a plan shows it: config reduced to key names, never values."""
-    out: dict[str, Any] = source.model_dump(mode="json", exclude_none=True)
-    if source.config is not None:
-        out["config"] = {k: CREDENTIAL if v is None else VALUE for k, v in source.config.items()}
-    return out
-
-
-def _dump(model: Definition | ScheduledTask) -> dict[str, Any]:
+def _dump(model: ScheduledTask) -> dict[str, Any]:
     out: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
     return out
 
 
-def _duplicates(ctx: DiffContext, what: str, names: Sequence[str]) -> None:
-    # The engine allows duplicate names; matching by name then cannot tell them apart.
+def duplicates(ctx: DiffContext, what: str, names: Sequence[str]) -> None:
+    """Warn about live children sharing a name: matching by name cannot tell them apart."""
     for name, count in sorted(Counter(names).items()):
         if count > 1:
             ctx.note(
@@ -62,116 +49,29 @@ def _duplicates(ctx: DiffContext, what: str, names: Sequence[str]) -> None:
             )
 
 
-def event_sources(ctx: DiffContext, desired: Instance, live: Instance | None) -> None:
-    """Compare the managed list of event sources by name."""
-    if desired.event_sources is None:
-        return
-    live_list = (live.event_sources or []) if live is not None else []
-    _duplicates(ctx, "event sources", [s.name for s in live_list])
-    have = {s.name: s for s in live_list}
-    for source in desired.event_sources:
-        path, cur = f"eventSources[{source.name}]", have.get(source.name)
-        if cur is None:
-            ctx.add(path, None, source_dump(source))
-            _credentials(ctx, path, source, None)
-        else:
-            _source_update(ctx, path, source, cur)
-    wanted = {s.name for s in desired.event_sources}
-    for name, cur in sorted(have.items()):
-        if name not in wanted:
-            ctx.removed(f"eventSources[{name}]", source_dump(cur), f"event source {name!r}")
-
-
-def _source_update(ctx: DiffContext, path: str, source: EventSource, cur: EventSource) -> None:
-    if cur.source_type != source.source_type:
-        ctx.add(f"{path}.sourceType", cur.source_type, source.source_type)
-        ctx.note(
-            "warning",
-            f"event source {source.name!r} changes sourceType, which the engine "
-            "cannot update: apply must delete and re-create it, which gives it a new "
-            "webhook URL",
-            f"{path}.sourceType",
-        )
-    compare_set_fields(
-        ctx, path, source, cur, frozenset({"name", "source_type", "config", "definitions"})
-    )
-    managed = managed_fields(source)
-    if "config" in managed:
-        _config_keys(ctx, path, source, cur)
-    if "definitions" in managed:
-        _definitions(ctx, path, source, cur)
-
-
-def _config_keys(ctx: DiffContext, path: str, source: EventSource, cur: EventSource) -> None:
-    have = set(cur.config or {})
-    _credentials(ctx, path, source, have)
-    for key in sorted(have - set(source.config or {})):
-        ctx.note(
-            "info",
-            f"event source {source.name!r} has config key {key} on the engine but "
-            "not in the repository; the engine cannot remove config keys",
-            f"{path}.config.{key}",
-        )
-
-
-def _credentials(ctx: DiffContext, path: str, source: EventSource, have: set[str] | None) -> None:
-    """Config keys the engine lacks (`have` None: a new source, whose dump already lists them).
-
-    Repo values are simply set; a credential (null) needs its variable at apply time.
-    """
-    for key, value in sorted((source.config or {}).items()):
-        if have is not None and key in have:
-            continue
-        key_path = f"{path}.config.{key}"
-        var = secretenv.event_source_var(ctx.slug, source.name, key)
-        if value is not None or var in ctx.supplied:
-            if have is not None:
-                ctx.add(key_path, MISSING, CONFIGURED)
-            continue
-        ctx.note(
-            "warning",
-            f"event source {source.name!r} needs credential {key} at apply time: "
-            f"set {var} to supply it",
-            key_path,
-        )
-
-
-def _definitions(ctx: DiffContext, path: str, source: EventSource, cur: EventSource) -> None:
-    _duplicates(
-        ctx, f"definitions in event source {source.name!r}", [d.name for d in cur.definitions]
-    )
-    have = {d.name: d for d in cur.definitions}
-    for definition in source.definitions:
-        def_path, old = f"{path}.definitions[{definition.name}]", have.get(definition.name)
-        if old is None:
-            ctx.add(def_path, None, _dump(definition))
-        else:
-            compare_set_fields(ctx, def_path, definition, old, frozenset({"name"}))
-    wanted = {d.name for d in source.definitions}
-    for name, old in sorted(have.items()):
-        if name not in wanted:
-            what = f"definition {name!r} of event source {source.name!r}"
-            ctx.removed(f"{path}.definitions[{name}]", _dump(old), what)
-
-
 def scheduled_tasks(ctx: DiffContext, desired: Instance, live: Instance | None) -> None:
     """Compare the managed list of scheduled tasks by name."""
-    if desired.scheduled_tasks is None:
+    if desired.scheduled_tasks is None or (live is not None and live.scheduled_tasks is None):
         return
     live_list = (live.scheduled_tasks or []) if live is not None else []
-    _duplicates(ctx, "scheduled tasks", [t.name for t in live_list])
+    duplicates(ctx, "scheduled tasks", [t.name for t in live_list])
     have = {t.name: t for t in live_list}
     for task in desired.scheduled_tasks:
         path, cur = f"scheduledTasks[{task.name}]", have.get(task.name)
         if cur is None:
+            body = task.model_dump(mode="json", exclude={"enabled"}, exclude_none=True)
+            ctx.begin(op.TASK_CREATE, task.name, body=body, disabled=not task.enabled)
             ctx.add(path, None, _dump(task))
-            if live is not None and isinstance(task.schedule, OneShotSchedule):
+            if live is not None and not ctx.fresh and isinstance(task.schedule, OneShotSchedule):
                 _one_shot_note(ctx, path, task)
         else:
+            draft = ctx.begin(op.TASK_UPDATE, task.name, id=cur.id)
             _task_update(ctx, path, task, cur)
+            draft.args["body"] = changed_body(draft, path, task)
     wanted = {t.name for t in desired.scheduled_tasks}
     for name, cur in sorted(have.items()):
         if name not in wanted:
+            ctx.begin(op.TASK_DELETE, name, id=cur.id)
             ctx.removed(f"scheduledTasks[{name}]", _dump(cur), f"scheduled task {name!r}")
 
 
@@ -222,13 +122,22 @@ def skill_env(
     for skill, keys in desired.skill_env.items():
         cur = have.get(skill, {})
         sensitive = _sensitive_keys(world, skill)
+        draft = ctx.begin(op.SKILL_ENV_PUT, skill, live=sorted(cur))
         for key, value in keys.items():
             _env_key(ctx, (skill, key), value, cur, key in sensitive)
+        kept = {k: v for k, v in keys.items() if not ctx.ignored(f"skillEnv.{skill}.{k}")}
+        draft.args["plain"] = {k: v for k, v in kept.items() if v is not None}
+        draft.args["sensitive"] = [k for k, v in kept.items() if v is None]
         for key in sorted(set(cur) - set(keys)):
-            ctx.removed(f"skillEnv.{skill}.{key}", CONFIGURED, f"skill env {skill}.{key}")
+            _env_removed(ctx, skill, key)
     for skill in sorted(set(have) - set(desired.skill_env)):
         for key in sorted(have[skill]):
-            ctx.removed(f"skillEnv.{skill}.{key}", CONFIGURED, f"skill env {skill}.{key}")
+            _env_removed(ctx, skill, key)
+
+
+def _env_removed(ctx: DiffContext, skill: str, key: str) -> None:
+    ctx.begin(op.SKILL_ENV_DELETE, f"{skill}.{key}", skill=skill, key=key)
+    ctx.removed(f"skillEnv.{skill}.{key}", CONFIGURED, f"skill env {skill}.{key}")
 
 
 def _sensitive_keys(world: SkillWorld, skill: str) -> set[str]:
@@ -252,8 +161,8 @@ def _env_key(
         if var in ctx.supplied:
             ctx.add(path, MISSING, CONFIGURED)
         else:
-            ctx.note(
-                "warning",
+            ctx.lacks(
+                var,
                 f"sensitive skill env {skill}.{key} is not set on the engine; "
                 f"set {var} when running apply to supply it",
                 path,

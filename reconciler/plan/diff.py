@@ -1,6 +1,7 @@
-"""The pure diff: desired State vs live snapshot → Plan of ordered, typed changes.
+"""The pure diff: desired State vs live snapshot → Plan of ordered, typed operations.
 
-Semantics (the field-level rules are in ``diffing``, ``diff_instance`` and ``diff_nested``):
+Semantics (the per-part rules are in ``fields``, ``instance``, ``assignments``, ``events``
+and ``children``):
 
 - One Change per catalog skill and per instance, create / update / delete. Desired objects
   outside the environment's scope are not planned (a Notice says so); live objects outside
@@ -10,8 +11,13 @@ Semantics (the field-level rules are in ``diffing``, ``diff_instance`` and ``dif
   (instances / skills); otherwise an info Notice. An empty repository never prunes: no
   delete is planned and a Notice makes ``check_safety`` refuse the plan.
 - A repo skill archived on the engine cannot be revived: a warning, no change.
-- Order: skills, then instances (creates and updates, by slug); then instance deletes,
-  then skill deletes (reverse dependency).
+- Display order: skills, then instances (creates and updates, by slug); then instance
+  deletes, then skill deletes. Execution order (each change's ``wave``): catalog skills,
+  then instances that switch their ``agent`` channel (callees, §9.5), then the other
+  instances, then instance deletes, then skill archives (reverse dependency). Inside a
+  change, operations are sorted by ``operations.RANK`` (contract §17.8). The tools of a
+  callee-wave instance that lists ``agent:<callee>`` of a callee switched on now are
+  ``deferred`` until every callee ran (the catalog row appears with the channel, §17.6).
 - ``supplied_secrets`` holds the NAMES of the variables (``reconciler.model.secretenv``) that
   will carry secret values at apply time; a declared secret that is missing on the engine
   is a change when its variable is supplied, else a warning. Values never enter a plan.
@@ -21,13 +27,16 @@ Semantics (the field-level rules are in ``diffing``, ``diff_instance`` and ``dif
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from reconciler.model.objects import Instance, Skill, State, normalize_instance, normalize_skill
+from reconciler.model.objects import Instance, Skill, State, normalize
 from reconciler.model.project import Project, Scope
-from reconciler.plan.changes import Action, Change, Kind, LiveSnapshot, Notice, Plan
+from reconciler.plan import operations as op
+from reconciler.plan.catalog import catalog_entry
+from reconciler.plan.changes import Action, Change, Kind, LiveSnapshot, Notice, Plan, Wave
 from reconciler.plan.fields import DiffContext, SkillWorld, skill_fields
-from reconciler.plan.instance import instance_fields
+from reconciler.plan.instance import create_body, fresh_instance, instance_fields
+from reconciler.plan.operations import Operation
 from reconciler.plan.safety import EMPTY_DESIRED_KEY, fingerprint
 
 
@@ -77,7 +86,7 @@ def diff(
     supplied_secrets: Collection[str] = (),
 ) -> Plan:
     """Plan what apply must do so the engine matches the repository."""
-    want, have = _normal(desired), _normal(live.state)
+    want, have = normalize(desired), normalize(live.state)
     run = _Run(project, env, prune, frozenset(supplied_secrets), want, have, list(live.notices))
     skills = _skill_changes(run, scoped=only is not None)
     changing = frozenset(c.slug for c in skills if c.action != "delete")
@@ -86,22 +95,13 @@ def diff(
     if not run.may_delete and prune and (have.instances or run.active_skills()):
         message = "the repository declares no instance and no skill: --prune deletes nothing"
         run.note("warning", EMPTY_DESIRED_KEY, message)
-    plan = Plan(changes=_ordered(skills + instances), notices=run.notices, environment=env)
+    changes = _with_waves(_ordered(skills + instances))
+    plan = Plan(changes=changes, notices=run.notices, environment=env)
     if only is not None:
         plan.scope = sorted(set(only))
         plan.left_out = _left_out(run, set(only))
     plan.fingerprints = {c.key: fingerprint(c.live) for c in plan.changes}
     return plan
-
-
-def _normal(state: State) -> State:
-    # models.normalize re-validates through State(...): a live object the reader had to
-    # build with model_construct (e.g. duplicate task names, which the engine allows)
-    # would raise there. Sorting each object is all a diff needs.
-    return State.model_construct(
-        instances={k: normalize_instance(v) for k, v in sorted(state.instances.items())},
-        skills={k: normalize_skill(v) for k, v in sorted(state.skills.items())},
-    )
 
 
 def _skill_changes(run: _Run, *, scoped: bool) -> list[Change]:
@@ -159,16 +159,41 @@ def _compared(
 ) -> list[Change]:
     if isinstance(desired, Skill):
         ctx = run.context("skill", desired.slug)
-        skill_fields(ctx, desired, live if isinstance(live, Skill) else None)
+        old = live if isinstance(live, Skill) else None
+        skill_fields(ctx, desired, old)
+        entry = catalog_entry(desired, old)
+        operations = [Operation(op.CATALOG_IMPORT, desired.slug, tuple(ctx.fields), entry)]
+        unsupplied: set[str] = set()
     else:
-        ctx = run.context("instance", desired.slug)
         assert world is not None  # instances are always diffed with the catalog in view
-        instance_fields(ctx, desired, live if isinstance(live, Instance) else None, world)
+        ctx = run.context("instance", desired.slug)
+        operations, unsupplied = _instance_operations(run, ctx, desired, live, world)
     run.notices += ctx.notices
     if live is not None and not ctx.fields:
         return []
     action: Action = "create" if live is None else "update"
-    return [Change(ctx.kind, action, desired.slug, tuple(ctx.fields), desired, live)]
+    change = Change(ctx.kind, action, desired.slug, tuple(ctx.fields), desired, live)
+    return [
+        replace(change, operations=op.ordered(operations), unsupplied=tuple(sorted(unsupplied)))
+    ]
+
+
+def _instance_operations(
+    run: _Run,
+    ctx: DiffContext,
+    desired: Instance,
+    live: Instance | Skill | None,
+    world: SkillWorld,
+) -> tuple[list[Operation], set[str]]:
+    """Diff for display; a create's operations are planned against a fresh instance."""
+    instance_fields(ctx, desired, live if isinstance(live, Instance) else None, world)
+    if live is not None:
+        return ctx.operations(), ctx.wanted
+    work = run.context("instance", desired.slug)
+    work.fresh = True
+    instance_fields(work, desired, fresh_instance(desired), world)
+    create = Operation(op.INSTANCE_CREATE, desired.slug, (), {"body": create_body(desired)})
+    return [create, *work.operations()], work.wanted
 
 
 def _gone(run: _Run, kind: Kind, slug: str, live: Instance | Skill) -> list[Change]:
@@ -181,7 +206,9 @@ def _gone(run: _Run, kind: Kind, slug: str, live: Instance | Skill) -> list[Chan
                 key,
                 "deleting a skill archives it for good: its slug can never be used again",
             )
-        return [Change(kind, "delete", slug, (), None, live)]
+        kind_op = op.CATALOG_ARCHIVE if kind == "skill" else op.INSTANCE_DELETE
+        removal = Operation(kind_op, slug, (), {"prune": True})
+        return [Change(kind, "delete", slug, (), None, live, (removal,))]
     if not switch:
         why = f"polyant.yaml prune.{kind}s is off"
     elif not run.prune:
@@ -204,6 +231,49 @@ def _out_of_scope(run: _Run, kind: Kind, slug: str) -> None:
 def _ordered(changes: list[Change]) -> list[Change]:
     rank = {("skill", False): 0, ("instance", False): 1, ("instance", True): 2, ("skill", True): 3}
     return sorted(changes, key=lambda c: (rank[(c.kind, c.action == "delete")], c.slug))
+
+
+def _with_waves(changes: list[Change]) -> list[Change]:
+    """Each change with the wave apply runs it in; early callers' tools deferred."""
+    callees = {c.slug for c in changes if c.kind == "instance" and _switches_agent_on(c)}
+    out = []
+    for change in changes:
+        wave = _wave(change)
+        ops = change.operations
+        if wave == "callees" and any(f"agent:{s}" in _manual(change) for s in callees):
+            ops = tuple(_deferred(o) for o in ops)
+        out.append(replace(change, wave=wave, operations=ops))
+    return out
+
+
+def _wave(change: Change) -> Wave:
+    if change.kind == "skill":
+        return "archives" if change.action == "delete" else "catalog"
+    if change.action == "delete":
+        return "deletes"
+    touches = any(
+        o.type in (op.CHANNEL_PUT, op.CHANNEL_DELETE) and o.target == "agent"
+        for o in change.operations
+    )
+    return "callees" if touches else "instances"
+
+
+def _switches_agent_on(change: Change) -> bool:
+    return any(
+        o.type == op.CHANNEL_PUT and o.target == "agent" and o.args.get("enabled")
+        for o in change.operations
+    )
+
+
+def _manual(change: Change) -> list[str]:
+    desired = change.desired
+    return list(desired.manual_tools or []) if isinstance(desired, Instance) else []
+
+
+def _deferred(operation: Operation) -> Operation:
+    if operation.type != op.TOOLS_PATCH:
+        return operation
+    return replace(operation, args={**operation.args, "deferred": True})
 
 
 def _left_out(run: _Run, chosen: set[str]) -> list[str]:

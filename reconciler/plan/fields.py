@@ -26,7 +26,8 @@ from pydantic import BaseModel
 
 from reconciler.model.objects import Skill, SkillAssignment, managed_fields
 from reconciler.model.project import Project
-from reconciler.plan.changes import FieldChange, Kind, Notice
+from reconciler.plan.changes import Kind, Notice
+from reconciler.plan.operations import FieldChange, Operation
 
 CONFIGURED = "configured"
 MISSING = "missing"
@@ -56,6 +57,9 @@ class DiffContext:
     supplied: frozenset[str] = frozenset()
     fields: list[FieldChange] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    drafts: list[OpDraft] = field(default_factory=list)
+    wanted: set[str] = field(default_factory=set)  # variables the plan needs but lacks
+    fresh: bool = False  # a create: operations are planned against a fresh instance
 
     @property
     def key(self) -> str:
@@ -66,10 +70,48 @@ class DiffContext:
         """True when polyant.yaml `ignore` leaves this field path to the engine."""
         return self.project.is_ignored(f"{self.kind}s.{self.slug}.{path}")
 
-    def add(self, path: str, old: Any, new: Any) -> None:
-        """Record a field change unless the values agree or the path is ignored."""
-        if old != new and not self.ignored(path):
-            self.fields.append(FieldChange(path, old, new))
+    def begin(self, kind: str, target: str = "", *, keep: bool = False, **args: Any) -> OpDraft:
+        """Open the operation the next field changes belong to (kept only if it gets one)."""
+        draft = OpDraft(kind, target, keep=keep, args=dict(args))
+        self.drafts.append(draft)
+        return draft
+
+    def add(self, path: str, old: Any, new: Any, *, into: OpDraft | None = None) -> bool:
+        """Record a field change unless the values agree or the path is ignored.
+
+        The change belongs to `into`, or else to the operation opened last.
+        """
+        if old == new or self.ignored(path):
+            return False
+        self._record(FieldChange(path, old, new), into)
+        return True
+
+    def _record(self, change: FieldChange, into: OpDraft | None = None) -> None:
+        self.fields.append(change)
+        target = into if into is not None else (self.drafts[-1] if self.drafts else None)
+        if target is not None:
+            target.fields.append(change)
+
+    def fold(self, mark: int, into: OpDraft) -> None:
+        """Move the fields of every operation opened since `mark` into `into`, dropping them."""
+        for draft in self.drafts[mark:]:
+            into.fields.extend(draft.fields)
+        del self.drafts[mark:]
+
+    def lacks(self, var: str, message: str, path: str | None = None) -> None:
+        """A value apply needs is not supplied: warn (unless ignored) and remember `var`."""
+        if path is not None and self.ignored(path):
+            return
+        self.note("warning", message)
+        self.want(var)
+
+    def want(self, var: str) -> None:
+        """Remember a variable that would supply a value apply needs (it is not set)."""
+        self.wanted.add(var)
+
+    def operations(self) -> list[Operation]:
+        """The operations that got a field change (or must run anyway), in diff order."""
+        return [d.freeze() for d in self.drafts if d.fields or d.keep]
 
     def note(self, level: str, message: str, path: str | None = None) -> None:
         """Attach a notice to this object (dropped when it is about an ignored path)."""
@@ -86,10 +128,27 @@ class DiffContext:
             return
         allowed = bool(getattr(self.project.prune, switch))
         if self.prune and allowed:
-            self.fields.append(FieldChange(path, old, None))
+            self._record(FieldChange(path, old, None))
+            if self.drafts:
+                self.drafts[-1].args["prune"] = True  # apply runs it only with --prune
             return
         why = "--prune would remove it" if allowed else f"polyant.yaml prune.{switch} is off"
         self.note("info", f"{what} is on the engine but not in the repository; {why}")
+
+
+@dataclass
+class OpDraft:
+    """An operation while its object is being diffed: fields and args still growing."""
+
+    kind: str
+    target: str
+    keep: bool = False
+    args: dict[str, Any] = field(default_factory=dict)
+    fields: list[FieldChange] = field(default_factory=list)
+
+    def freeze(self) -> Operation:
+        """The finished, immutable operation."""
+        return Operation(self.kind, self.target, tuple(self.fields), self.args)
 
 
 @dataclass(frozen=True)
@@ -179,6 +238,27 @@ def icon_value(icon: str | None) -> str | None:
     head = icon.split(",", 1)[0]
     digest = hashlib.sha256(icon.encode()).hexdigest()[:12]
     return f"{head} ({len(icon)} chars, sha256:{digest})"
+
+
+def changed_body(draft: OpDraft, prefix: str, model: BaseModel) -> dict[str, Any]:
+    """Request body of a partial update: each changed field of `draft` under `prefix`.
+
+    Values come from the desired model (sub-models without null keys), keyed by engine name.
+    """
+    names = {alias(model, n): n for n in type(model).model_fields}
+    out: dict[str, Any] = {}
+    for change in draft.fields:
+        key = change.path[len(prefix) + 1 :] if prefix else change.path
+        if key in names:
+            out[key] = dump_value(getattr(model, names[key]))
+    return out
+
+
+def dump_value(value: Any) -> Any:
+    """JSON-able form of a model field value as a request carries it (no null keys)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    return value
 
 
 def skill_fields(ctx: DiffContext, desired: Skill, live: Skill | None) -> None:

@@ -1,18 +1,19 @@
 """The saved plan: Plan ⇄ versioned JSON text (pure, str in / str out).
 
-Schema (``schemaVersion`` 1)::
+Schema (``schemaVersion`` 2)::
 
-    {"schemaVersion": 1, "environment", "engineUrl", "commit", "scope", "leftOut",
+    {"schemaVersion": 2, "environment", "engineUrl", "commit", "scope", "leftOut",
      "summary": {"create", "update", "delete"}, "unsafe", "unsafeReasons",
      "notices": [{"level", "key", "message"}],
      "changes": [{"kind", "action", "slug", "fields": [{"path", "old", "new"}],
-                  "fingerprint", "desired"}],
+                  "fingerprint", "desired", "wave", "unsupplied",
+                  "operations": [{"type", "target", "fields", "args"}]}],
      "checksum"}
 
-``desired`` is the repo object dumped with only the fields the repo sets, so apply can run
-exactly the reviewed plan with the same managed fields. Live objects are not saved: apply
-re-reads the engine and compares fingerprints instead. Keys are sorted; the order of
-``changes``, ``fields`` and ``notices`` is meaningful and kept. Loading checks the version
+``operations`` are the work order apply executes; ``desired`` is the repo object dumped with
+only the fields the repo sets. Live objects are not saved: apply re-reads the engine and
+compares fingerprints instead. Keys are sorted; the order of ``changes``, ``fields``,
+``operations`` and ``notices`` is meaningful and kept. Loading checks the version
 and the checksum, so a hand-edited plan is refused.
 """
 
@@ -25,12 +26,13 @@ from pydantic import ValidationError
 
 from reconciler.errors import PlanError
 from reconciler.model.objects import Instance, Skill
-from reconciler.plan.changes import PLAN_SCHEMA_VERSION, Change, FieldChange, Notice, Plan
+from reconciler.plan.changes import PLAN_SCHEMA_VERSION, WAVES, Change, Notice, Plan
+from reconciler.plan.operations import FieldChange, operation_from
 from reconciler.plan.safety import change_record, checksum
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The plan as JSON data (schemaVersion 1)."""
+    """The plan as JSON data (schemaVersion 2)."""
     changes = []
     for change in plan.changes:
         record = change_record(change)
@@ -132,4 +134,11 @@ def _change(record: dict[str, Any]) -> Change:
     model = Skill if kind == "skill" else Instance
     desired = None if record["desired"] is None else model.model_validate(record["desired"])
     fields = tuple(FieldChange(f["path"], f["old"], f["new"]) for f in record["fields"])
-    return Change(kind, action, str(record["slug"]), fields, desired, None)
+    operations = tuple(operation_from(o) for o in record["operations"])
+    wave = record["wave"]
+    if wave not in WAVES:
+        raise ValueError(f"unknown wave {wave!r}")
+    unsupplied = tuple(str(v) for v in record["unsupplied"])
+    return Change(
+        kind, action, str(record["slug"]), fields, desired, None, operations, wave, unsupplied
+    )

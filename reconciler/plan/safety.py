@@ -8,7 +8,7 @@
 - ``fingerprint`` hashes the normalized live object including engine ids and live-only
   facts, so a saved plan can tell that an object moved since it was reviewed.
 - ``checksum`` hashes what would be written (kind, action, slug, field changes, desired
-  dumps), never timestamps, notices or fingerprints.
+  dumps, operations, wave), never timestamps, notices or fingerprints.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reconciler.model.objects import Instance, Skill, normalize_instance, normalize_skill
+from reconciler.model.objects import Instance, Skill, State, normalize_instance, normalize_skill
 from reconciler.model.project import Project
 from reconciler.plan.changes import Change, LiveSnapshot, Plan
 
@@ -73,6 +73,9 @@ def change_record(change: Change) -> dict[str, Any]:
         "slug": change.slug,
         "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in change.fields],
         "desired": desired_dump(change),
+        "operations": [operation.record() for operation in change.operations],
+        "wave": change.wave,
+        "unsupplied": list(change.unsupplied),
     }
 
 
@@ -81,11 +84,22 @@ def checksum(plan: Plan) -> str:
     return _sha256([change_record(c) for c in plan.changes])
 
 
-def managed_count(live: LiveSnapshot, project: Project, env: str | None = None) -> int:
-    """Live objects this repo manages: in-scope instances and active in-scope skills."""
+def managed_count(
+    live: LiveSnapshot, project: Project, env: str | None = None, desired: State | None = None
+) -> int:
+    """The safety denominator: objects this repo manages, in scope, live or desired.
+
+    Thresholds count the whole managed fleet, not just a scoped read: deleting one of two
+    scoped instances out of a hundred is 1 %, not 50 % (``instance_slugs`` lists every
+    instance the engine has, even when only some were read).
+    """
     scope = project.scope_for(env)
-    instances = [s for s in live.state.instances if scope.has_instance(s)]
-    skills = [s for s, k in live.state.skills.items() if scope.has_skill(s) and not k.archived]
+    seen = set(live.instance_slugs) | set(live.state.instances)
+    instances = {s for s in seen if scope.has_instance(s)}
+    skills = {s for s, k in live.state.skills.items() if scope.has_skill(s) and not k.archived}
+    if desired is not None:
+        instances |= set(desired.instances)
+        skills |= set(desired.skills)
     return len(instances) + len(skills)
 
 

@@ -15,7 +15,8 @@ import html
 import re
 from typing import Any
 
-from reconciler.plan.changes import Change, FieldChange, Plan
+from reconciler.plan.changes import Change, Plan
+from reconciler.plan.operations import FieldChange
 from reconciler.plan.safety import checksum
 from reconciler.render.values import (
     SYMBOLS,

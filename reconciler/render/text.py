@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconciler.plan.changes import Change, FieldChange, Plan
+from reconciler.plan.changes import Change, Plan
+from reconciler.plan.operations import FieldChange
 from reconciler.plan.planfile import plan_to_json
 from reconciler.render.markdown import to_markdown
 from reconciler.render.values import (

@@ -7,7 +7,8 @@ import json
 import re
 from typing import Any
 
-from reconciler.plan.changes import Change, FieldChange, Notice, Plan
+from reconciler.plan.changes import Change, Notice, Plan
+from reconciler.plan.operations import FieldChange
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 LONG_TEXT = 120  # longer single-line strings read better as a diff than as a cut cell

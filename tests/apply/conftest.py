@@ -9,14 +9,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.engine.apply import apply_plan, verify
+from reconciler import core
 from reconciler.engine.client import EngineClient, EngineConfig
-from reconciler.engine.read import read_live
 from reconciler.engine.report import ApplyReport
 from reconciler.model.objects import State
 from reconciler.model.project import Project, Prune
 from reconciler.plan.changes import Plan
-from reconciler.plan.diff import diff
 from reconciler.sandbox.server import SandboxServer
 from tests.conftest import RATE_WINDOW_SECONDS
 
@@ -51,9 +49,9 @@ class Engine:
         prune: bool = False,
         project: Project = PROJECT,
     ) -> Plan:
-        live = read_live(self.client, scope=project.scope)
-        supplied = [k for k, v in env.items() if v]
-        return diff(desired, live, project, prune=prune, supplied_secrets=supplied)
+        supplied = core.supplied_vars(desired, env)
+        policy = core.Policy(prune=prune)
+        return core.make_plan(self.client, desired, project, policy, supplied=supplied).plan
 
     def apply(
         self,
@@ -67,18 +65,19 @@ class Engine:
     ) -> ApplyReport:
         """plan + apply (+ verify), like `polyant-gitops apply` does."""
         plan = self.plan(desired, env, prune=prune, project=project)
-        report = apply_plan(
+        report = core.apply(
             self.client,
             plan,
             secrets=env,
-            project=project,
             dry_run=dry_run,
             prune=prune,
             on_progress=self.progress.append,
         )
         if check and not dry_run:
-            supplied = [k for k, v in env.items() if v]
-            verify(self.client, report, desired, project, prune=prune, supplied_secrets=supplied)
+            supplied = core.supplied_vars(desired, env)
+            core.verify(
+                self.client, report, desired, project, core.Policy(prune=prune), supplied=supplied
+            )
         return report
 
     def _sent(self) -> int:

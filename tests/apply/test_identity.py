@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.engine.apply import apply_plan
+from reconciler.core import apply
 from reconciler.plan.planfile import plan_from_json, plan_to_json
-from tests.apply.conftest import PROJECT, Engine
+from tests.apply.conftest import Engine
 from tests.apply.states import ALPHA, BETA, CANARIES, FAQ_SEARCH, NOTES, edited, rich, state
 
 NEW_SOURCES: list[dict[str, Any]] = [
@@ -97,7 +97,7 @@ def test_saved_plan_without_live_objects_still_updates_in_place(engine: Engine) 
     saved = plan_from_json(plan_to_json(engine.plan(desired, CANARIES)))
     assert all(c.live is None for c in saved.changes)
 
-    report = apply_plan(engine.client, saved, secrets=CANARIES, project=PROJECT)
+    report = apply(engine.client, saved, secrets=CANARIES)
 
     assert report.ok(), report.to_json()
     assert _identities(engine) == before

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.engine.apply import apply_plan, check_fresh
+from reconciler.core import apply
+from reconciler.engine.apply import check_fresh
 from reconciler.engine.read import read_live
 from tests.apply.conftest import PRUNING, Engine, calls_of
 from tests.apply.states import ALPHA, BETA, CANARIES, FAQ_SEARCH, NOTES, edited, rich, state
@@ -45,7 +46,7 @@ def test_without_prune_nothing_is_deleted(engine: Engine) -> None:
     assert report.ok()
     # A plan made with prune but applied without it refuses the deletes.
     plan = engine.plan(desired, CANARIES, prune=True, project=PRUNING)
-    refused = apply_plan(engine.client, plan, secrets=CANARIES, project=PRUNING, prune=False)
+    refused = apply(engine.client, plan, secrets=CANARIES, prune=False)
     assert not any(m == "DELETE" for m, _ in engine.writes())
     skipped = {r.key: r.status for r in refused.results if r.status == "skipped"}
     assert skipped == {"skill/notes": "skipped", "instance/beta": "skipped"}

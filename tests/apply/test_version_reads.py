@@ -10,17 +10,27 @@ from reconciler.sandbox.server import SandboxServer
 from tests.cli.helpers import cli
 
 
+def _apply(root: Path, state: State, env: dict[str, str]) -> None:
+    write_repo(root, state)
+    run = cli(["apply", "--root", str(root)], env)
+    assert run.code == 0, run.text
+
+
 def test_parallel_instances_share_one_versions_read(
     tmp_path: Path, sandbox: SandboxServer, engine_env: dict[str, str]
 ) -> None:
-    skill = Skill(slug="shared", name="shared", description="d", content="# shared\n")
-    instances = {
-        f"i{n}": Instance(slug=f"i{n}", name=f"I{n}", skills=[SkillAssignment(slug="shared")])
-        for n in range(6)
-    }
     (tmp_path / "polyant.yaml").write_text("version: 1\n")
-    write_repo(tmp_path, State(instances=instances, skills={"shared": skill}))
-    run = cli(["apply", "--root", str(tmp_path)], engine_env)
-    assert run.code == 0, run.text
+    skill = Skill(slug="shared", name="shared", description="d", content="# shared\n")
+    _apply(tmp_path, State(skills={"shared": skill}), engine_env)
+    newer = skill.model_copy(update={"content": "# shared\n\nv2\n"})
+    _apply(tmp_path, State(skills={"shared": newer}), engine_env)
+    # Six new assignments pinned to the first version: each is enabled at the current
+    # version and rolled back, and every rollback needs the version's UUID.
+    pinned = SkillAssignment(slug="shared", pinnedVersion="0.1.0")
+    instances = {f"i{n}": Instance(slug=f"i{n}", name=f"I{n}", skills=[pinned]) for n in range(6)}
+    sandbox.reset_requests()
+    _apply(tmp_path, State(instances=instances, skills={"shared": newer}), engine_env)
+    rollbacks = [r for r in sandbox.requests if r.path.endswith("/skills/shared/rollback")]
+    assert len(rollbacks) == 6
     reads = [r for r in sandbox.requests if r.path == "/api/skills/shared/versions"]
     assert len(reads) == 1

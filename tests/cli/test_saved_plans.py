@@ -25,7 +25,7 @@ def test_saved_plan_applies_exactly_what_was_reviewed(
     saved = tmp_path / "plan.json"
     assert cli(["plan", "--root", str(root), "--out", str(saved)], env).code == 0
     doc = json.loads(saved.read_text())
-    assert doc["schemaVersion"] == 1 and doc["changes"]
+    assert doc["schemaVersion"] == 2 and doc["changes"]
 
     run = cli(["apply", "--root", str(root), "--plan", str(saved)], env)
     assert run.code == 0, run.text

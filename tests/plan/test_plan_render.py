@@ -175,11 +175,13 @@ def test_json_schema_shape() -> None:
         env="prod",
     )
     data = json.loads(to_json(plan))
-    assert data["schemaVersion"] == 1 and data["environment"] == "prod"
+    assert data["schemaVersion"] == 2 and data["environment"] == "prod"
     assert data["summary"] == {"create": 0, "update": 2, "delete": 0}
     assert data["checksum"] == checksum(plan) and data["unsafe"] is False
     assert [c["kind"] for c in data["changes"]] == ["skill", "instance"]
-    assert set(data["changes"][0]) == {"kind", "action", "slug", "fields", "fingerprint", "desired"}
+    keys = {"kind", "action", "slug", "fields", "fingerprint", "desired"}
+    assert set(data["changes"][0]) == keys | {"operations", "wave", "unsupplied"}
+    assert [o["type"] for o in data["changes"][0]["operations"]] == ["catalog.import"]
     assert list(data) == sorted(data)
 
 
@@ -188,8 +190,8 @@ def test_json_schema_shape() -> None:
     [
         ("not json", "not JSON"),
         ("[]", "not a polyant-gitops plan"),
-        ('{"schemaVersion": 2}', "schemaVersion 2"),
-        ('{"schemaVersion": 1, "changes": []}', "damaged"),
+        ('{"schemaVersion": 3}', "schemaVersion 3"),
+        ('{"schemaVersion": 2, "changes": []}', "damaged"),
     ],
 )
 def test_bad_plan_files_are_refused(text: str, message: str) -> None:

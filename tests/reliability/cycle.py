@@ -7,13 +7,11 @@ from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from reconciler.engine.apply import apply_plan, verify
+from reconciler import core
 from reconciler.engine.client import EngineClient, EngineConfig
-from reconciler.engine.read import read_live
 from reconciler.engine.report import ApplyReport
 from reconciler.model.objects import State
 from reconciler.plan.changes import Plan
-from reconciler.plan.diff import diff
 from reconciler.sandbox.server import SandboxServer
 from tests.reliability.states import PROJECT, SECRETS_ENV
 
@@ -35,9 +33,9 @@ def plan_for(
     only: Collection[str] | None = None,
 ) -> Plan:
     """Read the engine and diff it against `desired`, as `polyant-gitops plan` does."""
-    live = read_live(client, scope=PROJECT.scope, only=only)
-    supplied = [k for k, v in env.items() if v]
-    return diff(desired, live, PROJECT, prune=prune, only=only, supplied_secrets=supplied)
+    policy = core.Policy(prune=prune, only=only)
+    supplied = core.supplied_vars(desired, env)
+    return core.make_plan(client, desired, PROJECT, policy, supplied=supplied).plan
 
 
 def apply_state(
@@ -50,10 +48,10 @@ def apply_state(
 ) -> ApplyReport:
     """plan + apply (+ verify), as `polyant-gitops apply` does."""
     plan = plan_for(client, desired, prune=prune, env=env)
-    report = apply_plan(client, plan, secrets=env, project=PROJECT, prune=prune)
+    report = core.apply(client, plan, secrets=env, prune=prune)
     if check:
-        supplied = [k for k, v in env.items() if v]
-        verify(client, report, desired, PROJECT, prune=prune, supplied_secrets=supplied)
+        supplied = core.supplied_vars(desired, env)
+        core.verify(client, report, desired, PROJECT, core.Policy(prune=prune), supplied=supplied)
     return report
 
 

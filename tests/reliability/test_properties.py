@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 
+from reconciler import core
 from reconciler.cli import main
 from reconciler.config.load import load_repo
 from reconciler.config.writer import write_repo
@@ -76,10 +78,10 @@ def _converge(client: EngineClient, docs: list[dict[str, Any]], *, prune: bool) 
     env = credentials(docs)
     slugs = [d["slug"] for d in docs]
     plan = cycle.plan_for(client, state(docs, SKILLS), prune=prune, env=env, only=slugs)
-    plan.changes = [c for c in plan.changes if c.kind == "instance" and c.slug in slugs]
-    from reconciler.engine.apply import apply_plan
-
-    report = apply_plan(client, plan, secrets=env, project=PROJECT, prune=prune)
+    plan = replace(
+        plan, changes=[c for c in plan.changes if c.kind == "instance" and c.slug in slugs]
+    )
+    report = core.apply(client, plan, secrets=env, prune=prune)
     assert report.ok(), report.to_json()
     return read_live(client, scope=PROJECT.scope, only=slugs)
 
@@ -87,7 +89,9 @@ def _converge(client: EngineClient, docs: list[dict[str, Any]], *, prune: bool) 
 def _changes(docs: list[dict[str, Any]], live: LiveSnapshot, *, prune: bool) -> list[str]:
     env = credentials(docs)
     slugs = [d["slug"] for d in docs]
-    plan = diff(state(docs, SKILLS), live, PROJECT, prune=prune, only=slugs, supplied_secrets=env)
+    desired = state(docs, SKILLS)
+    supplied = core.supplied_vars(desired, env)
+    plan = diff(desired, live, PROJECT, prune=prune, only=slugs, supplied_secrets=supplied)
     return [f"{c.key}: {[f.path for f in c.fields]}" for c in plan.changes]
 
 
@@ -125,7 +129,8 @@ def test_export_then_load_round_trips(engine: EngineClient, drawn: list[dict[str
         loaded = load_repo(root)
     assert sorted(loaded.state.instances) == sorted(slugs)
     # The exported files say exactly what the engine holds ...
-    again = diff(loaded.state, live, PROJECT, only=slugs, supplied_secrets=credentials(docs))
+    supplied = core.supplied_vars(loaded.state, credentials(docs))
+    again = diff(loaded.state, live, PROJECT, only=slugs, supplied_secrets=supplied)
     assert [c.key for c in again.changes] == []
     # ... and hold every field the original desired state manages, with its value; prompt
     # sections the agent owns (polyant.yaml agentOwnedPrompts) are left out of new files.

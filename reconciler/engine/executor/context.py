@@ -1,4 +1,4 @@
-"""The state one apply run shares across its changes and threads: secrets, caches, counters.
+"""What one apply run shares across its changes and threads: secrets, caches, counters.
 
 Secret values are looked up only here, through `reconciler.model.secretenv` names (an empty
 value counts as absent), wrapped as `SecretValue` and remembered so any message can be
@@ -13,11 +13,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.engine.client import EngineClient
+from reconciler.engine.executor.wire import SecretValue
 from reconciler.engine.read import read_skill_versions
-from reconciler.engine.steps_wire import SecretValue
 from reconciler.errors import EngineError, NotFound
 from reconciler.model import secretenv
-from reconciler.model.project import Project
 
 
 class StepFailed(Exception):
@@ -31,16 +30,14 @@ class RunContext:
         self,
         client: EngineClient,
         env: Mapping[str, str],
-        project: Project,
         *,
         dry_run: bool,
         prune: bool,
         on_progress: Callable[[str], None] | None,
     ) -> None:
         self.client = client
-        self.project = project
         self.dry_run = dry_run
-        self.prune = prune
+        self.prune = prune  # removals run only when the caller allows pruning
         self._env = env
         self._on_progress = on_progress
         self._lock = threading.Lock()
@@ -52,7 +49,6 @@ class RunContext:
         self.failed_skills: set[str] = set()
         self.changed_skills: set[str] = set()
         self.created_skills: set[str] = set()
-        self.deferred_tools: set[str] = set()  # change keys whose tools step runs last
         self.writes = 0
         self.reads = 0
 

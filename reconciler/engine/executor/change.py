@@ -1,4 +1,4 @@
-"""Shared machinery of the apply steps: one change's call log and field helpers.
+"""One change while apply runs its operations: the call log, failures, skips, run-time ids.
 
 `ChangeRun.write` is the only place a write is sent: it records the redacted `Call`,
 skips sending in a dry run, and settles an unknown outcome (maybe committed) by re-reading
@@ -7,40 +7,15 @@ instead of resending.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
-from pydantic.alias_generators import to_camel
-
+from reconciler.engine.executor.context import RunContext, StepFailed
+from reconciler.engine.executor.wire import redact, reveal
 from reconciler.engine.report import Call, ChangeResult, Status
-from reconciler.engine.steps_context import RunContext, StepFailed
-from reconciler.engine.steps_wire import (
-    MAX_BODY_BYTES,
-    batches,
-    dump_value,
-    inst_path,
-    redact,
-    reveal,
-    seg,
-)
 from reconciler.errors import EngineError
-from reconciler.model.objects import Definition, EventSource, ScheduledTask
 from reconciler.plan.changes import Change
 
-__all__ = [
-    "MAX_BODY_BYTES",
-    "ChangeRun",
-    "RunContext",
-    "StepFailed",
-    "batches",
-    "changed_fields",
-    "dump_value",
-    "find_named",
-    "inst_path",
-    "known_id",
-    "seg",
-]
 T = TypeVar("T")
 
 
@@ -56,6 +31,10 @@ class ChangeRun:
         self.skips: list[str] = []
         self.notes: list[str] = []
         self.failed_steps: set[str] = set()
+        self.op_index = -1  # the operation whose calls are being made
+        self.configured: set[str] = set()  # secret keys this run put
+        self.ids: dict[str, str | None] = {}  # source name → id of a source created now
+        self.moved_skills = False  # an assignment call was made or failed
 
     @property
     def slug(self) -> str:
@@ -76,7 +55,7 @@ class ChangeRun:
         `confirm` re-reads the object and returns what the write's answer would have
         carried when it landed, or None when it did not: writes are never resent blindly.
         """
-        call = Call(method, path, redact(body), what)
+        call = Call(method, path, redact(body), what, op=self.op_index)
         self.calls.append(call)
         self.ctx.progress(f"{self.key}: {method} {path}")
         if self.ctx.dry_run:
@@ -131,29 +110,13 @@ class ChangeRun:
 
     def skip(self, part: str, reason: str) -> None:
         """Record a part that cannot be done (missing input or a failed dependency)."""
-        self.skips.append(f"{part}: {reason}")
+        entry = f"{part}: {reason}"
+        if entry not in self.skips:
+            self.skips.append(entry)
 
     def note(self, text: str) -> None:
         """Record something notable that was done (e.g. a replace)."""
         self.notes.append(text)
-
-    def ignored(self, path: str) -> bool:
-        """True when the project's ignore rules leave this field path to the engine."""
-        root = "instances" if self.change.kind == "instance" else "skills"
-        return self.ctx.project.is_ignored(f"{root}.{self.slug}.{path}")
-
-    def removal_planned(self, path: str, *, allowed: bool | None = None) -> bool:
-        """True when pruning is on and the reviewed plan removes the child at `path`.
-
-        `allowed` is the project's prune policy for this kind of child (children by default).
-        """
-        policy = self.ctx.project.prune.children if allowed is None else allowed
-        if not (self.ctx.prune and policy):
-            return False
-        return any(
-            f.path == path or f.path.startswith((path + ".", path + "["))
-            for f in self.change.fields
-        )
 
     def result(self) -> ChangeResult:
         """The change's outcome: failed > skipped (nothing done) > applied > noop."""
@@ -172,33 +135,11 @@ class ChangeRun:
         return result
 
 
-def changed_fields(
-    run: ChangeRun,
-    desired: BaseModel,
-    base: BaseModel | None,
-    names: Iterable[str],
-    prefix: str,
-) -> dict[str, Any]:
-    """Engine-named fields that `desired` manages and that differ from `base` (all if None)."""
-    out: dict[str, Any] = {}
-    for name in names:
-        if name not in desired.model_fields_set:
-            continue
-        alias = to_camel(name)
-        if run.ignored(prefix + alias):
-            continue
-        new = dump_value(getattr(desired, name))
-        if base is not None and dump_value(getattr(base, name)) == new:
-            continue
-        out[alias] = new
-    return out
-
-
-def known_id(obj: EventSource | Definition | ScheduledTask) -> str:
-    """The engine id of a live child (re-read by name when the plan carried none)."""
-    if not obj.id:
-        raise StepFailed(f"the engine no longer lists {obj.name!r}; re-run plan")
-    return obj.id
+def known_id(value: str | None, what: str) -> str:
+    """An engine id the plan carried; a missing one means the object is gone."""
+    if not value:
+        raise StepFailed(f"the engine no longer lists {what}; re-run plan")
+    return value
 
 
 def find_named(run: ChangeRun, path: str, name: str, list_key: str | None = None) -> Any:
@@ -213,3 +154,14 @@ def find_named(run: ChangeRun, path: str, name: str, list_key: str | None = None
         if isinstance(row, dict) and row.get("name") == name:
             return {"id": row.get("id"), "task": row}
     return None
+
+
+def id_by_name(run: ChangeRun, path: str, name: str, list_key: str | None = None) -> str:
+    """The id of the child named `name` as the engine lists it now (run-time resolution)."""
+    if run.ctx.dry_run:
+        return f"<id of {name!r}>"
+    found = find_named(run, path, name, list_key)
+    value = found.get("id") if isinstance(found, dict) else None
+    if not isinstance(value, str) or not value:
+        raise StepFailed(f"the engine no longer lists {name!r}; re-run plan")
+    return value
