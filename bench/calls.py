@@ -208,7 +208,8 @@ def measure_change(
     with measure.sandbox(time_scale=SCALE, seed=seed) as server:
         config = EngineConfig(url=server.url, token=server.token, rate_window_s=60.0 / SCALE)
         with EngineClient(config) as client:
-            policy, supplied = core.Policy(prune=True), core.supplied_vars(desired, env)
+            policy = core.Policy(prune=True, force=True)  # deletes are measured, not refused
+            supplied = core.supplied_vars(desired, env)
             plan = core.make_plan(client, desired, PROJECT, policy, supplied=supplied).plan
             server.reset_requests()
             before = client.stats.reads + client.stats.writes

@@ -10,7 +10,7 @@ wrote and diff it again).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.engine.apply import apply_plan
 from reconciler.engine.client import EngineClient
@@ -27,15 +27,7 @@ from reconciler.plan.diff import diff
 
 def supplied_vars(state: State, env: Mapping[str, str]) -> set[str]:
     """Names (never values) of the set variables that would supply credentials at apply."""
-    names: set[str] = set()
-    for slug, inst in state.instances.items():
-        names |= {secretenv.secret_var(slug, key) for key in inst.secrets or []}
-        names |= {secretenv.channel_var(slug, kind) for kind in inst.channels or {}}
-        for skill, values in (inst.skill_env or {}).items():
-            names |= {secretenv.skill_env_var(slug, skill, key) for key in values}
-        for source in inst.event_sources or []:
-            names |= {secretenv.event_source_var(slug, source.name, k) for k in source.config or {}}
-    return {name for name in names if secretenv.lookup(env, name)}
+    return secretenv.supplied_vars(state, env)
 
 
 @dataclass(frozen=True)
@@ -91,10 +83,10 @@ def make_plan(
             desired, live, project, env=policy.env, prune=policy.prune, supplied=supplied
         )
         plan = compare.shard_plan(plan, *policy.shard, catalog)
-    plan.environment = policy.env
-    plan.engine_url = client.url  # never user:password: plans are posted and stored
+    # never user:password in engine_url: plans are posted and stored
+    plan = replace(plan, environment=policy.env, engine_url=client.url)
     managed = safety.managed_count(live, project, policy.env, desired)
-    safety.check_safety(plan, project, managed_count=managed, force=policy.force)
+    plan = safety.check_safety(plan, project, managed_count=managed, force=policy.force)
     return Planned(plan=plan, live=live)
 
 
@@ -107,7 +99,11 @@ def apply(
     prune: bool = False,
     on_progress: Callable[[str], None] | None = None,
 ) -> ApplyReport:
-    """Run the plan's operations (and nothing else); removals only when `prune`."""
+    """Run the plan's operations (and nothing else); removals only when `prune`.
+
+    An unsafe plan is refused here (``UnsafePlan``, exit 4), before any call.
+    """
+    safety.require_safe(plan)
     return apply_plan(
         client, plan, secrets=secrets, dry_run=dry_run, prune=prune, on_progress=on_progress
     )

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The CLI's exit codes (design §5): every command returns one of these.
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CHANGES, EXIT_UNSAFE = 0, 1, 2, 3, 4
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -38,7 +41,7 @@ class Problem:
 class GitOpsError(Exception):
     """Base of every error the CLI reports as one line with exit code 1."""
 
-    exit_code = 1
+    exit_code = EXIT_ERROR
 
 
 class ConfigError(GitOpsError):
@@ -60,7 +63,7 @@ class PlanError(GitOpsError):
 class UnsafePlan(PlanError):
     """A safety threshold refused the plan; --force overrides."""
 
-    exit_code = 4
+    exit_code = EXIT_UNSAFE
 
 
 class GitError(GitOpsError):

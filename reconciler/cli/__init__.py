@@ -8,9 +8,7 @@ from collections.abc import Sequence
 
 import click
 
-from reconciler.errors import ConfigError, GitOpsError
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_UNSAFE = 0, 1, 3, 4
+from reconciler.errors import EXIT_ERROR, EXIT_OK, ConfigError, GitOpsError
 
 
 class Group(click.Group):
@@ -63,9 +61,11 @@ def main() -> None:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `python -m reconciler`."""
+    """The one entry point: `polyant-gitops` and `python -m reconciler` both run this."""
     try:
-        main.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        # Outside standalone mode click *returns* the code of ctx.exit(...) instead of raising.
+        args = list(argv) if argv is not None else None
+        code = main.main(args=args, prog_name="polyant-gitops", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -74,7 +74,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return EXIT_ERROR
-    return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK
 
 
 def _register() -> None:

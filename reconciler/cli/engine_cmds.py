@@ -15,10 +15,10 @@ from reconciler.cli.saved import apply_and_report, plan_to_apply
 from reconciler.config.load import load_project, load_repo
 from reconciler.config.writer import write_repo
 from reconciler.engine.read import read_live
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.plan import safety
 from reconciler.plan.planfile import plan_to_json
 from reconciler.render import text as render
-
-EXIT_CHANGES, EXIT_UNSAFE = 3, 4
 
 
 @click.command()
@@ -111,7 +111,8 @@ def plan(
     }[fmt]()
     click.echo(shown)
     github_out.plan_outputs(the_plan, markdown)
-    finish(_plan_exit(the_plan.unsafe, the_plan.has_changes, detailed_exitcode))
+    safety.require_safe(the_plan)
+    finish(EXIT_CHANGES if the_plan.has_changes and detailed_exitcode else EXIT_OK)
 
 
 @click.command()
@@ -160,15 +161,13 @@ def apply(
             expect_checksum=expect_checksum,
         )
         click.echo(render.to_text(the_plan, color=_color()))
-        if the_plan.unsafe:
-            finish(EXIT_UNSAFE)
         result = apply_and_report(
             loaded, client, opts, the_plan, prune=prune, dry_run=dry_run, record=record_applied
         )
     if report:
         _write(report, result.to_json())
     github_out.apply_outputs(result)
-    finish(0 if result.ok() else 1)
+    finish(EXIT_OK if result.ok() else EXIT_ERROR)
 
 
 @click.command()
@@ -205,13 +204,7 @@ def drift(root: Path, env_name: str | None, insecure: bool, fmt: str, out: Path 
     if out:
         _write(out, text)
     click.echo(text)
-    finish(EXIT_CHANGES if the_plan.has_changes else 0)
-
-
-def _plan_exit(unsafe: bool, changes: bool, detailed: bool) -> int:
-    if unsafe:
-        return EXIT_UNSAFE
-    return EXIT_CHANGES if changes and detailed else 0
+    finish(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
 
 
 def _title(the_plan: object) -> str:

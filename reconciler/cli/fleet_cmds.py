@@ -22,7 +22,7 @@ from reconciler.config.writer import INSTANCE_MODELINE, write_repo
 from reconciler.config.yamlio import Problems, dump_yaml, parse_yaml
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
-from reconciler.errors import UsageError
+from reconciler.errors import EXIT_CHANGES, UsageError
 from reconciler.fleet import bundle_in as bundles
 from reconciler.fleet import bundle_out as bundles_out
 from reconciler.fleet import compare as comparing
@@ -30,8 +30,8 @@ from reconciler.model.checks import public_url
 from reconciler.model.objects import State
 from reconciler.model.project import Scope
 from reconciler.plan.changes import LiveSnapshot, Notice
+from reconciler.render import compare as shown
 
-EXIT_CHANGES = 3
 _ROOT = click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -59,7 +59,7 @@ def compare(
         raise UsageError("compare needs two different environments: --env SOURCE --env TARGET")
     source, target = (options(root, name, insecure) for name in envs)
     from_repo, to_repo = load_valid(source), load_valid(target)
-    result = comparing.Comparison(envs[0], envs[1])
+    result = shown.Comparison(envs[0], envs[1])
     designed = comparing.compare_repos(
         from_repo.state, to_repo.state, to_repo.project, target_env=envs[1], prune=prune
     )
@@ -72,9 +72,9 @@ def compare(
         )
     marker = f"<!-- polyant-gitops:compare:{envs[0]}:{envs[1]} -->"
     text = {
-        "text": lambda: comparing.to_text(result, color=_color()),
-        "markdown": lambda: comparing.to_markdown(result, marker=marker),
-        "json": lambda: comparing.to_json(result),
+        "text": lambda: shown.to_text(result, color=_color()),
+        "markdown": lambda: shown.to_markdown(result, marker=marker),
+        "json": lambda: shown.to_json(result),
     }[fmt]()
     if out:
         _write(out, text.encode("utf-8"))

@@ -10,7 +10,7 @@ from reconciler import core
 from reconciler.cli import context
 from reconciler.cli.progress import Progress
 from reconciler.config.load import LoadedRepo, load_repo
-from reconciler.config.validate import validate_state
+from reconciler.config.validate import against_engine
 from reconciler.engine.client import EngineClient
 from reconciler.errors import ConfigError
 from reconciler.plan.changes import LiveSnapshot
@@ -18,13 +18,9 @@ from reconciler.plan.changes import LiveSnapshot
 
 def load_valid(opts: context.Options) -> LoadedRepo:
     """Load the repo and fail with every error-level problem at once."""
-    loaded = load_repo(opts.root, env=opts.env_name)
-    problems = validate_state(loaded)
-    errors = [p for p in problems if p.severity == "error"]
-    for warning in (p for p in problems if p.severity != "error"):
+    loaded = load_repo(opts.root, env=opts.env_name)  # validates; raises on errors
+    for warning in loaded.findings:
         print(f"warning: {warning}", file=sys.stderr)
-    if errors:
-        raise ConfigError(errors)
     return loaded
 
 
@@ -64,12 +60,11 @@ def make_plan(
 def _check_against_engine(loaded: LoadedRepo, live: LiveSnapshot) -> None:
     # Assignments may name skills that exist only on the engine; now that the catalog has
     # been read, a name that is in neither place is an error instead of a warning.
-    problems = validate_state(
+    errors = against_engine(
         loaded,
-        known_engine_skills=[s for s, skill in live.state.skills.items() if not skill.archived],
-        known_engine_instances=live.instance_slugs,
+        engine_skills=[s for s, skill in live.state.skills.items() if not skill.archived],
+        engine_instances=live.instance_slugs,
     )
-    errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ConfigError(errors)
 

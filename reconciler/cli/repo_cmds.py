@@ -10,7 +10,7 @@ from reconciler.cli import context
 from reconciler.cli.options import finish
 from reconciler.config.load import load_repo
 from reconciler.config.schema import write_schemas
-from reconciler.config.validate import format_problem, validate_state
+from reconciler.config.validate import format_problem
 
 
 @click.command()
@@ -18,8 +18,8 @@ from reconciler.config.validate import format_problem, validate_state
 @click.option("--env", "env_name", help="Resolve variables and overrides of this environment.")
 def validate(root: Path, env_name: str | None) -> None:
     """Check the repository; every problem at once as file:line:col (exit 1 on errors)."""
-    loaded = load_repo(root.resolve(), env=env_name)
-    problems = validate_state(loaded)
+    loaded = load_repo(root.resolve(), env=env_name)  # validates; raises on errors
+    problems = loaded.findings
     github = context.in_github_actions()
     for problem in problems:
         click.echo(format_problem(problem, github=False), err=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import git
@@ -88,11 +88,12 @@ def _live_slugs(client: EngineClient) -> list[str]:
 
 def stamp(plan: Plan, scoped: Scoped | None, opts: context.Options) -> Plan:
     """Record where the plan came from: commit, environment scope and what was left out."""
-    plan.commit = gitscope.head_commit(opts.root)
+    plan = replace(plan, commit=gitscope.head_commit(opts.root))
     if scoped is not None and scoped.only is not None:
-        plan.scope = sorted(scoped.only)
-        plan.left_out = scoped.left_out
-        plan.notices += [Notice("info", "scope", reason) for reason in scoped.reasons]
+        notices = (*plan.notices, *(Notice("info", "scope", r) for r in scoped.reasons))
+        plan = replace(
+            plan, scope=tuple(sorted(scoped.only)), left_out=tuple(scoped.left_out), notices=notices
+        )
     return plan
 
 

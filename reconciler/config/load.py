@@ -1,8 +1,10 @@
-"""Load the config tree (polyant.yaml, instances/, skills/) into a normalized desired State."""
+"""Load the config tree (polyant.yaml, instances/, skills/) into a normalized desired State.
+
+Loading validates once (``config.validate``); the LoadedRepo carries the warnings.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -10,6 +12,7 @@ from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler.config import skillfile
+from reconciler.config.loaded import LoadedRepo, Sources
 from reconciler.config.modelcheck import (
     RESERVED,
     channel_problems,
@@ -18,6 +21,7 @@ from reconciler.config.modelcheck import (
     snake_case_keys,
 )
 from reconciler.config.tree import INSTANCE_FILE, PROJECT_FILE, SKILL_FILE, Tree
+from reconciler.config.validate import validate_state
 from reconciler.config.variables import substitute
 from reconciler.config.yamlio import Doc, Problems, plain
 from reconciler.errors import ConfigError, Problem, UsageError
@@ -25,82 +29,13 @@ from reconciler.model import checks
 from reconciler.model.objects import Instance, Skill, State, normalize
 from reconciler.model.project import Project
 
+__all__ = ["LoadedRepo", "Sources", "load_project", "load_repo"]
 M = TypeVar("M", Instance, Skill)
 ENV_NOTE = "pass --env or set defaultEnvironment in polyant.yaml"
 
 
-@dataclass
-class Sources:
-    """Where one object's fields came from, to point problems at file:line:col."""
-
-    main: Doc
-    files: dict[str, str] = field(default_factory=dict)  # section id / script / 'content'
-    body_line: int = 1
-    overrides: set[str] = field(default_factory=set)
-    override_doc: Doc | None = None
-    override_prefix: tuple[Any, ...] = ()
-    scripts: list[str] = field(default_factory=list)
-
-    def locate(self, path: tuple[Any, ...], key: bool = False) -> tuple[str, int, int]:
-        """(file, line, col) of a field path of this object."""
-        head = path[0] if path else None
-        if head in self.overrides and self.override_doc is not None:
-            line, col = self.override_doc.at((*self.override_prefix, *path), key=key)
-            return self.override_doc.file, line, col
-        if head == "prompts" and len(path) > 1 and path[1] in self.files:
-            return self.files[str(path[1])], 1, 1
-        if head == "content" and "content" in self.files:
-            return self.files["content"], self.body_line, 1
-        if head == "scripts" and len(path) > 1 and isinstance(path[1], int | tuple):
-            name = self._script(path[1])
-            if name in self.files:
-                return self.files[name], 1, 1
-        line, col = self.main.at(path, key=key)
-        return self.main.file, line, col
-
-    def _script(self, sel: int | tuple[str, Any]) -> str:
-        if isinstance(sel, tuple):
-            return str(sel[1])
-        return self.scripts[sel] if 0 <= sel < len(self.scripts) else ""
-
-
-@dataclass
-class LoadedRepo:
-    """The desired state read from a repo, with what is needed to report problems precisely."""
-
-    root: Path
-    project: Project
-    state: State
-    sources: dict[str, Path]
-    docs: dict[str, Sources]
-    project_doc: Doc
-    environment: str | None = None
-    variables: dict[str, str] = field(default_factory=dict)
-    warnings: list[Problem] = field(default_factory=list)
-
-    def locate(self, key: str, path: tuple[Any, ...] = (), *, at_key: bool = False) -> Problem:
-        """A problem template (empty message) at a field of object `key` ('instance/x')."""
-        src = self.docs.get(key)
-        if src is None:
-            file, (line, col) = self.project_doc.file, self.project_doc.at(path, key=at_key)
-        else:
-            file, line, col = src.locate(path, at_key)
-        return Problem(file, line, col, "")
-
-    def problem(
-        self, key: str, path: tuple[Any, ...], message: str, *, warning: bool = False
-    ) -> Problem:
-        """A problem about a field of object `key`, positioned in its file."""
-        where = self.locate(key, path)
-        return Problem(
-            where.file, where.line, where.col, message, "warning" if warning else "error"
-        )
-
-
 def load_repo(root: Path, *, env: str | None = None) -> LoadedRepo:
     """Read and check the whole repo; raise ConfigError with every problem found at once."""
-    from reconciler.config.validate import validate_state  # validate needs LoadedRepo from here
-
     tree = Tree(root.resolve(), Problems())
     project, pdoc = _load_project(tree)
     chosen = _environment(project, env, pdoc, tree.problems)
@@ -118,10 +53,12 @@ def load_repo(root: Path, *, env: str | None = None) -> LoadedRepo:
         variables=loader.variables,
     )
     problems = tree.problems
-    problems.extend(p for p in validate_state(loaded) if p.severity == "error")
+    findings = validate_state(loaded)  # the one full validation of this command
+    problems.extend(p for p in findings if p.severity == "error")
     if problems.errors:
         raise ConfigError(sorted(problems, key=_order))
-    loaded.warnings = sorted(problems, key=_order)
+    loaded.warnings = sorted(problems, key=_order)  # the files' own
+    loaded.findings = sorted([*problems, *findings], key=_order)
     return loaded
 
 

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator
 
 from reconciler.config import skillfile
 from reconciler.config.exportfiles import CREDENTIAL_RE
-from reconciler.config.load import LoadedRepo
+from reconciler.config.loaded import LoadedRepo
 from reconciler.errors import Problem
 from reconciler.model import checks
 from reconciler.model.objects import Instance, Skill
@@ -52,6 +52,22 @@ def validate_state(
     return sorted(out, key=lambda p: (p.file, p.line, p.col, p.message))
 
 
+def against_engine(
+    loaded: LoadedRepo, *, engine_skills: Collection[str], engine_instances: Collection[str]
+) -> list[Problem]:
+    """The errors only the engine's catalog reveals: assignments of skills neither has.
+
+    Run once the catalog has been read (plan, apply); the rest was validated at load.
+    """
+    ctx = _Ctx(loaded, set(engine_skills), set(engine_instances))
+    out = [p for key, inst in _instances(loaded) for p in ctx.assignments(key, inst)]
+    return [p for p in out if p.severity == "error"]
+
+
+def _instances(loaded: LoadedRepo) -> list[tuple[str, Instance]]:
+    return [(f"instance/{slug}", inst) for slug, inst in loaded.state.instances.items()]
+
+
 class _Ctx:
     def __init__(self, loaded: LoadedRepo, skills: set[str], instances: set[str]) -> None:
         self.loaded, self.engine_skills, self.engine_instances = loaded, skills, instances
@@ -59,7 +75,7 @@ class _Ctx:
     def instance(self, slug: str, inst: Instance) -> Iterator[Problem]:
         key = f"instance/{slug}"
         yield from self._tools(key, inst)
-        yield from self._assignments(key, inst)
+        yield from self.assignments(key, inst)
         yield from self._skill_env(key, slug, inst)
         yield from self._event_sources(key, slug, inst)
         for section, content in inst.prompts.items():
@@ -105,7 +121,8 @@ class _Ctx:
             msg = f"agent:{target} works only while {target}'s agent channel is enabled"
             yield self.loaded.problem(key, path, msg, warning=True)
 
-    def _assignments(self, key: str, inst: Instance) -> Iterator[Problem]:
+    def assignments(self, key: str, inst: Instance) -> Iterator[Problem]:
+        """Assignments of skills that are neither in skills/ nor (when known) on the engine."""
         for assignment in inst.skills or []:
             name, path = assignment.slug, ("skills", ("slug", assignment.slug))
             if problem := checks.slug_problem(name, skill=True):

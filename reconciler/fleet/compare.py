@@ -22,7 +22,6 @@ and the other shards none; instance changes stay with the shard that owns the in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
@@ -30,92 +29,15 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from reconciler.model import secretenv
-from reconciler.model.objects import EventSource, Instance, SkillAssignment, State
+from reconciler.model.objects import EventSource, Instance, SkillAssignment, State, with_managed
 from reconciler.model.project import Project
 from reconciler.plan.changes import Change, LiveSnapshot, Notice, Plan
 from reconciler.plan.diff import diff
-from reconciler.plan.planfile import plan_to_dict
-from reconciler.plan.safety import fingerprint
-from reconciler.render import text as render
 
 SHARD_NOTICE_KEY = "shard"
 # Engine ids and live-only facts: set on live models, meaningless on another engine.
 _LIVE_ONLY = frozenset({"id", "auto_disabled"})
 M = TypeVar("M", bound=BaseModel)
-COMPARISON_SCHEMA_VERSION = 1
-_SAME = "No differences."
-_MD_HEADER = "| field | engine | repository |"
-
-
-@dataclass
-class Comparison:
-    """What promoting `source` to `target` would change, seen in the repo and/or live."""
-
-    source: str
-    target: str
-    repo: Plan | None = None
-    live: Plan | None = None
-
-    @property
-    def differ(self) -> bool:
-        """True when any compared side shows a change."""
-        return any(p is not None and p.has_changes for p in (self.repo, self.live))
-
-
-def _titles(c: Comparison) -> list[tuple[str, Plan | None]]:
-    return [
-        (f"Repository resolved for {c.source} vs for {c.target}", c.repo),
-        (f"Live: {c.source} engine vs {c.target} engine (designed differences left out)", c.live),
-    ]
-
-
-def to_text(c: Comparison, *, color: bool = False) -> str:
-    """The comparison for a terminal: one plan block per compared side."""
-    out = [f"Promotion {c.source} → {c.target}", ""]
-    for title, plan in _titles(c):
-        if plan is not None:
-            body = render.to_text(plan, color=color).replace(render.NO_CHANGES, _SAME)
-            out += [f"== {title} ==", body]
-    return "\n".join(out)
-
-
-def to_markdown(c: Comparison, *, marker: str | None = None) -> str:
-    """The comparison as a pull-request comment: one plan section per compared side."""
-    out = [marker] if marker else []
-    out += [f"## Promotion {c.source} → {c.target}", ""]
-    for title, plan in _titles(c):
-        if plan is not None:
-            text = render.to_markdown(plan, title=title, limit=30_000)
-            text = text.replace("no changes. The engine matches the repository.", "same.")
-            # The plan's columns are engine (old) and repository (new): here target and source.
-            out.append(text.replace(_MD_HEADER, f"| field | {c.target} | {c.source} |"))
-    return "\n".join(out)
-
-
-def to_json(c: Comparison) -> str:
-    """The comparison as JSON: both plans in the saved-plan schema, null when not compared."""
-    data = {
-        "schemaVersion": COMPARISON_SCHEMA_VERSION,
-        "source": c.source,
-        "target": c.target,
-        "differ": c.differ,
-        "repository": plan_to_dict(c.repo) if c.repo is not None else None,
-        "live": plan_to_dict(c.live) if c.live is not None else None,
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def declared_vars(state: State) -> set[str]:
-    """Names of every variable that could supply a credential `state` declares."""
-    names: set[str] = set()
-    for slug, inst in state.instances.items():
-        names |= {secretenv.secret_var(slug, key) for key in inst.secrets or []}
-        names |= {secretenv.channel_var(slug, kind) for kind in inst.channels or {}}
-        for skill, values in (inst.skill_env or {}).items():
-            names |= {secretenv.skill_env_var(slug, skill, key) for key in values}
-        for source in inst.event_sources or []:
-            names |= {secretenv.event_source_var(slug, source.name, k) for k in source.config or {}}
-    return names
 
 
 def compare_repos(
@@ -129,10 +51,9 @@ def compare_repos(
         project,
         env=target_env,
         prune=prune,
-        supplied_secrets=declared_vars(source),
+        supplied_secrets=secretenv.declared_vars(source),
     )
-    plan.environment = target_env
-    return plan
+    return replace(plan, environment=target_env)
 
 
 def compare_live(
@@ -152,11 +73,11 @@ def compare_live(
         project,
         env=target_env,
         prune=prune,
-        supplied_secrets=declared_vars(desired),
+        supplied_secrets=secretenv.declared_vars(desired),
     )
-    plan.environment = target_env
     # Read problems of the source engine matter too: its state is what would be promoted.
-    plan.notices = _tagged(source.notices, "source engine") + plan.notices
+    notices = (*_tagged(source.notices, "source engine"), *plan.notices)
+    plan = replace(plan, environment=target_env, notices=notices)
     return drop_designed(plan, designed) if designed is not None else plan
 
 
@@ -197,9 +118,7 @@ def _source(source: EventSource) -> EventSource:
 
 def _unset(model: M, names: frozenset[str]) -> M:
     """A copy in which `names` count as unmanaged (nested diffs compare set fields only)."""
-    copy = model.model_copy()
-    object.__setattr__(copy, "__pydantic_fields_set__", model.model_fields_set - names)
-    return copy
+    return with_managed(model, managed=model.model_fields_set - names)
 
 
 def _unpinned(assignment: SkillAssignment, current: dict[str, str | None]) -> SkillAssignment:
@@ -225,11 +144,7 @@ def drop_designed(live: Plan, designed: Plan) -> Plan:
             notices.append(Notice("info", change.key, message))
         if kept or change.action != "update":
             changes.append(replace(change, fields=tuple(kept)))
-    out = replace(live, changes=changes, notices=notices)
-    out.fingerprints = {
-        c.key: live.fingerprints[c.key] for c in changes if c.key in live.fingerprints
-    }
-    return out
+    return replace(live, changes=tuple(changes), notices=tuple(notices))
 
 
 @dataclass
@@ -274,9 +189,7 @@ def shard_plan(plan: Plan, index: int, count: int, catalog: Catalog) -> Plan:
                 f"shard 1/{count}; apply that shard before this one"
             )
             notices.append(Notice("info", SHARD_NOTICE_KEY, message))
-    out = replace(plan, changes=_ordered(changes), notices=notices)
-    out.fingerprints = {c.key: fingerprint(c.live) for c in out.changes}
-    return out
+    return replace(plan, changes=tuple(_ordered(changes)), notices=tuple(notices))
 
 
 def _ordered(changes: list[Change]) -> list[Change]:

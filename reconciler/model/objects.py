@@ -333,10 +333,22 @@ M = TypeVar("M", bound=BaseModel)
 
 def _copy_keep_fields_set(model: M, update: dict[str, Any]) -> M:
     # model_copy(update=...) would mark every updated field as set, turning unmanaged
-    # fields into managed ones; restore the original set afterwards.
-    copy = model.model_copy(update=update)
-    object.__setattr__(copy, "__pydantic_fields_set__", set(model.model_fields_set))
-    return copy
+    # fields into managed ones: rebuild with the original set instead.
+    return with_managed(model, update)
+
+
+def with_managed(
+    model: M, update: dict[str, Any] | None = None, *, managed: set[str] | None = None
+) -> M:
+    """A copy with `update` applied that manages `managed` (default: what `model` manages).
+
+    The one way to change values or managed fields of a model without touching pydantic's
+    internals (``model_construct(_fields_set=...)`` is its public API for that).
+    """
+    values = {name: getattr(model, name) for name in type(model).model_fields}
+    values.update(update or {})
+    fields_set = set(model.model_fields_set) if managed is None else set(managed)
+    return type(model).model_construct(_fields_set=fields_set, **values)
 
 
 def managed_fields(model: BaseModel) -> set[str]:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: objects.py does not need this module at all
+    from reconciler.model.objects import State
 
 PREFIX = "POLYANT"
 
@@ -37,3 +41,24 @@ def lookup(env: Mapping[str, str], name: str) -> str | None:
     """The value of `name` in `env`, treating an empty value as absent."""
     value = env.get(name)
     return value if value else None
+
+
+def declared_vars(state: State) -> set[str]:
+    """Names of every variable that could supply a credential `state` declares."""
+    names: set[str] = set()
+    for slug, inst in state.instances.items():
+        names |= {secret_var(slug, key) for key in inst.secrets or []}
+        names |= {channel_var(slug, kind) for kind in inst.channels or {}}
+        for skill, values in (inst.skill_env or {}).items():
+            names |= {skill_env_var(slug, skill, key) for key in values}
+        for source in inst.event_sources or []:
+            names |= {event_source_var(slug, source.name, k) for k in source.config or {}}
+    return names
+
+
+def supplied_vars(state: State, env: Mapping[str, str]) -> set[str]:
+    """Names (never values) of the declared variables `env` sets: what a plan may count on.
+
+    The one computation of it: the CLI, the tests and the benchmarks all plan with this.
+    """
+    return {name for name in declared_vars(state) if lookup(env, name)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,6 +33,9 @@ class Change:
     wave: Wave = "instances"
     # Variables that would supply a value this change needs, not set when it was planned.
     unsupplied: tuple[str, ...] = ()
+    # sha256 of the live object when planned ('absent' for a create): a saved plan refuses
+    # to run once it moved. Stamped once, by the diff.
+    fingerprint: str | None = None
 
     @property
     def key(self) -> str:
@@ -48,19 +52,27 @@ class Notice:
     message: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """Everything apply would do, plus what the user must know before it does."""
+    """Everything apply would do, plus what the user must know before it does.
 
-    changes: list[Change] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    unsafe_reasons: list[str] = field(default_factory=list)
+    Immutable once made: a step that adds to it (safety, stamping, sharding) returns a new
+    plan (``dataclasses.replace``), so the plan a reviewer saw is the plan that runs.
+    """
+
+    changes: tuple[Change, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    unsafe_reasons: tuple[str, ...] = ()
     environment: str | None = None
     engine_url: str | None = None
     commit: str | None = None
-    scope: list[str] | None = None
-    left_out: list[str] = field(default_factory=list)
-    fingerprints: dict[str, str] = field(default_factory=dict)
+    scope: tuple[str, ...] | None = None
+    left_out: tuple[str, ...] = ()
+
+    @property
+    def fingerprints(self) -> Mapping[str, str]:
+        """Change key → fingerprint of its live object when the plan was made."""
+        return {c.key: c.fingerprint for c in self.changes if c.fingerprint is not None}
 
     @property
     def has_changes(self) -> bool:

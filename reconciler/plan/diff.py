@@ -21,7 +21,7 @@ and ``children``):
 - ``supplied_secrets`` holds the NAMES of the variables (``reconciler.model.secretenv``) that
   will carry secret values at apply time; a declared secret that is missing on the engine
   is a change when its variable is supplied, else a warning. Values never enter a plan.
-- Every change carries the fingerprint of its live object (``plan.fingerprints``).
+- Every change carries the fingerprint of its live object, stamped here and only here.
 """
 
 from __future__ import annotations
@@ -95,13 +95,14 @@ def diff(
     if not run.may_delete and prune and (have.instances or run.active_skills()):
         message = "the repository declares no instance and no skill: --prune deletes nothing"
         run.note("warning", EMPTY_DESIRED_KEY, message)
-    changes = _with_waves(_ordered(skills + instances))
-    plan = Plan(changes=changes, notices=run.notices, environment=env)
-    if only is not None:
-        plan.scope = sorted(set(only))
-        plan.left_out = _left_out(run, set(only))
-    plan.fingerprints = {c.key: fingerprint(c.live) for c in plan.changes}
-    return plan
+    changes = [replace(c, fingerprint=fingerprint(c.live)) for c in skills + instances]
+    return Plan(
+        changes=tuple(_with_waves(_ordered(changes))),
+        notices=tuple(run.notices),
+        environment=env,
+        scope=None if only is None else tuple(sorted(set(only))),
+        left_out=() if only is None else tuple(_left_out(run, set(only))),
+    )
 
 
 def _skill_changes(run: _Run, *, scoped: bool) -> list[Change]:

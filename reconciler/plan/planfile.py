@@ -43,7 +43,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "environment": plan.environment,
         "engineUrl": plan.engine_url,
         "commit": plan.commit,
-        "scope": plan.scope,
+        "scope": None if plan.scope is None else list(plan.scope),
         "leftOut": list(plan.left_out),
         "summary": plan.counts(),
         "unsafe": plan.unsafe,
@@ -108,22 +108,15 @@ def _why(exc: Exception) -> str:
 
 
 def _plan(data: dict[str, Any]) -> Plan:
-    changes, fingerprints = [], {}
-    for record in data["changes"]:
-        change = _change(record)
-        changes.append(change)
-        if record.get("fingerprint") is not None:
-            fingerprints[change.key] = str(record["fingerprint"])
     return Plan(
-        changes=changes,
-        notices=[Notice(n["level"], n["key"], n["message"]) for n in data["notices"]],
-        unsafe_reasons=[str(r) for r in data["unsafeReasons"]],
+        changes=tuple(_change(record) for record in data["changes"]),
+        notices=tuple(Notice(n["level"], n["key"], n["message"]) for n in data["notices"]),
+        unsafe_reasons=tuple(str(r) for r in data["unsafeReasons"]),
         environment=data["environment"],
         engine_url=data["engineUrl"],
         commit=data["commit"],
-        scope=None if data["scope"] is None else [str(s) for s in data["scope"]],
-        left_out=[str(k) for k in data["leftOut"]],
-        fingerprints=fingerprints,
+        scope=None if data["scope"] is None else tuple(str(s) for s in data["scope"]),
+        left_out=tuple(str(k) for k in data["leftOut"]),
     )
 
 
@@ -139,6 +132,16 @@ def _change(record: dict[str, Any]) -> Change:
     if wave not in WAVES:
         raise ValueError(f"unknown wave {wave!r}")
     unsupplied = tuple(str(v) for v in record["unsupplied"])
+    stamp = record.get("fingerprint")
     return Change(
-        kind, action, str(record["slug"]), fields, desired, None, operations, wave, unsupplied
+        kind,
+        action,
+        str(record["slug"]),
+        fields,
+        desired,
+        None,
+        operations,
+        wave,
+        unsupplied,
+        None if stamp is None else str(stamp),
     )

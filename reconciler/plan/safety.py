@@ -1,6 +1,7 @@
 """Safety thresholds, the plan checksum and per-object live fingerprints (pure).
 
-- ``check_safety`` refuses a plan (fills ``plan.unsafe_reasons``; the CLI exits 4) when
+- ``check_safety`` refuses a plan (returns it with ``unsafe_reasons``; ``require_safe``
+  then raises ``UnsafePlan``, exit 4) when
   deletes exceed ``safety.maxDeletePercent`` of the managed objects or updates + deletes
   exceed ``safety.maxUpdatePercent``, counted only from ``safety.minObjects`` managed
   objects up, and whenever an empty repository met ``--prune`` (``diff`` then plans no
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel
 
+from reconciler.errors import UnsafePlan
 from reconciler.model.objects import Instance, Skill, State, normalize_instance, normalize_skill
 from reconciler.model.project import Project
 from reconciler.plan.changes import Change, LiveSnapshot, Plan
@@ -103,9 +106,16 @@ def managed_count(
     return len(instances) + len(skills)
 
 
-def check_safety(plan: Plan, project: Project, *, managed_count: int, force: bool = False) -> None:
-    """Fill ``plan.unsafe_reasons`` from the thresholds (left empty when `force`)."""
-    plan.unsafe_reasons = [] if force else _reasons(plan, project, managed_count)
+def check_safety(plan: Plan, project: Project, *, managed_count: int, force: bool = False) -> Plan:
+    """The plan with the thresholds' verdict in ``unsafe_reasons`` (none when `force`)."""
+    reasons = () if force else tuple(_reasons(plan, project, managed_count))
+    return replace(plan, unsafe_reasons=reasons)
+
+
+def require_safe(plan: Plan) -> None:
+    """Refuse to go on with a plan a threshold refused: UnsafePlan, exit 4."""
+    if plan.unsafe:
+        raise UnsafePlan("the plan is refused as unsafe: " + "; ".join(plan.unsafe_reasons))
 
 
 def _reasons(plan: Plan, project: Project, managed: int) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler.plan.changes import Change, Notice, Plan
@@ -89,7 +90,7 @@ def dict_delta(old: Any, new: Any) -> tuple[dict[str, Any], dict[str, Any]] | No
     return {k: old.get(k) for k in keys}, {k: new.get(k) for k in keys}
 
 
-def ordered_notices(notices: list[Notice]) -> list[Notice]:
+def ordered_notices(notices: Sequence[Notice]) -> list[Notice]:
     """Warnings first, then notes, each in plan order."""
     return [n for n in notices if n.level == "warning"] + [
         n for n in notices if n.level != "warning"

@@ -50,7 +50,7 @@ class Engine:
         project: Project = PROJECT,
     ) -> Plan:
         supplied = core.supplied_vars(desired, env)
-        policy = core.Policy(prune=prune)
+        policy = core.Policy(prune=prune, force=True)  # thresholds: tests/plan/test_plan_safety
         return core.make_plan(self.client, desired, project, policy, supplied=supplied).plan
 
     def apply(

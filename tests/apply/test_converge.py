@@ -14,7 +14,7 @@ def test_rich_state_converges_and_second_apply_writes_nothing(engine: Engine) ->
     assert report.non_converged == []
     assert report.missing_secrets == []
     assert {r.status for r in report.results} == {"applied"}
-    assert engine.plan(desired, CANARIES).changes == []
+    assert engine.plan(desired, CANARIES).changes == ()
 
     engine.reset()
     again = engine.apply(desired, CANARIES)

@@ -66,7 +66,7 @@ def test_large_prompts_are_split_under_the_body_limit(engine: Engine) -> None:
         size = len(json.dumps(call.body, separators=(",", ":")).encode())
         assert size < 102_400 and len(call.body["sections"]) <= 8
     assert report.ok(), report.to_json()
-    assert engine.plan(desired, {}).changes == []
+    assert engine.plan(desired, {}).changes == ()
 
 
 def test_ignored_fields_are_left_to_the_engine(engine: Engine) -> None:

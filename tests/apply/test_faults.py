@@ -87,7 +87,7 @@ def test_fault_then_second_apply_converges_without_duplicates(
 
         second = engine.apply(rich(), CANARIES)
         assert second.ok(), second.to_json()
-        assert engine.plan(rich(), CANARIES).changes == []
+        assert engine.plan(rich(), CANARIES).changes == ()
 
         sources, tasks, definitions = _names(engine, "alpha")
         assert Counter(sources) == Counter(s["name"] for s in ALPHA["eventSources"])

@@ -101,4 +101,4 @@ def test_saved_plan_without_live_objects_still_updates_in_place(engine: Engine) 
 
     assert report.ok(), report.to_json()
     assert _identities(engine) == before
-    assert engine.plan(desired, CANARIES).changes == []
+    assert engine.plan(desired, CANARIES).changes == ()

@@ -20,7 +20,7 @@ def _apply_alpha(engine: Engine, **changes: Any) -> list[tuple[str, str]]:
     desired = state([edited(ALPHA, **changes), BETA], [FAQ_SEARCH, NOTES])
     report = engine.apply(desired, CANARIES, check=False)
     assert report.ok(), report.to_json()
-    assert engine.plan(desired, CANARIES).changes == []
+    assert engine.plan(desired, CANARIES).changes == ()
     return engine.writes()
 
 
@@ -71,7 +71,7 @@ def test_new_assignment_with_pin_is_enable_then_rollback(engine: Engine) -> None
     ]
     rollback = [c for r in report.results for c in r.calls if c.path.endswith("/rollback")]
     assert rollback[0].body == {"versionId": first}
-    assert engine.plan(desired, CANARIES).changes == []
+    assert engine.plan(desired, CANARIES).changes == ()
 
 
 def test_following_assignment_is_upgraded_after_a_skill_update(engine: Engine) -> None:
@@ -84,7 +84,7 @@ def test_following_assignment_is_upgraded_after_a_skill_update(engine: Engine) -
         ("POST", "/api/skills/catalog/import"),
         ("POST", "/api/instances/alpha/skills/faq-search/upgrade"),
     ]
-    assert engine.plan(desired, CANARIES).changes == []
+    assert engine.plan(desired, CANARIES).changes == ()
 
 
 def test_skill_metadata_change_is_one_import(engine: Engine) -> None:
@@ -94,7 +94,7 @@ def test_skill_metadata_change_is_one_import(engine: Engine) -> None:
 
     assert engine.writes() == [("POST", "/api/skills/catalog/import")]
     assert report.results[0].key == "skill/notes"
-    assert engine.plan(desired, CANARIES).changes == []
+    assert engine.plan(desired, CANARIES).changes == ()
 
 
 def test_channel_toggle_keeps_credentials(engine: Engine) -> None:

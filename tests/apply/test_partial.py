@@ -26,7 +26,7 @@ def test_one_failing_instance_does_not_stop_another(engine: Engine) -> None:
 
     engine.sandbox.set_faults(None)
     assert engine.apply(rich(), CANARIES).ok()
-    assert engine.plan(rich(), CANARIES).changes == []
+    assert engine.plan(rich(), CANARIES).changes == ()
 
 
 def test_failed_create_skips_every_child(engine: Engine) -> None:

@@ -77,7 +77,7 @@ def test_prune_removes_children_and_archives_skills_last(engine: Engine) -> None
     assert sources == ["Orders"]
     channels = [c["channelType"] for c in engine.get("/api/instances/alpha/channels")["channels"]]
     assert channels == ["agent"]
-    assert engine.plan(desired, CANARIES, prune=True, project=PRUNING).changes == []
+    assert engine.plan(desired, CANARIES, prune=True, project=PRUNING).changes == ()
 
 
 def test_check_fresh_names_objects_that_moved(engine: Engine) -> None:

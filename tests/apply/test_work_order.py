@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ import reconciler
 from reconciler import core
 from reconciler.engine.client import EngineClient
 from reconciler.engine.executor.dispatch import HANDLERS, step_name
+from reconciler.errors import UnsafePlan
 from reconciler.plan import operations as op
 from tests.plan.cases import CASES
 
@@ -72,6 +74,10 @@ def test_every_operation_type_has_a_handler() -> None:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_dry_run_calls_are_the_plan_operations(case: str, client: EngineClient) -> None:
     plan = CASES[case]()
+    if plan.unsafe:  # apply refuses it before any call; the operations still map one to one
+        with pytest.raises(UnsafePlan):
+            core.apply(client, plan, secrets=EveryVariable(), dry_run=True, prune=True)
+        plan = replace(plan, unsafe_reasons=())
     report = core.apply(client, plan, secrets=EveryVariable(), dry_run=True, prune=True)
     assert report.calls_made == 0
     for change, result in zip(plan.changes, report.results, strict=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.fleet.compare import Comparison, compare_live, drop_designed, promotable, to_json
+from reconciler.fleet.compare import compare_live, drop_designed, promotable
 from reconciler.model.objects import (
     Definition,
     EventSource,
@@ -15,6 +15,7 @@ from reconciler.model.objects import (
 )
 from reconciler.model.project import Project
 from reconciler.plan.changes import Change, FieldChange, LiveSnapshot, Plan
+from reconciler.render.compare import Comparison, to_json
 
 
 def _skill(slug: str, version: str, *, archived: bool = False) -> Skill:
@@ -74,22 +75,21 @@ def test_live_comparison_of_identical_engines_is_empty() -> None:
     other = _live("desk", description="Same", scheduled_tasks=[])
     target = LiveSnapshot(state=State(instances={"desk": other}), instance_slugs=["desk"])
     plan = compare_live(live, target, Project(), target_env="production")
-    assert plan.changes == []
+    assert plan.changes == ()
 
 
-def _update(key_slug: str, *fields: FieldChange) -> Change:
-    return Change("instance", "update", key_slug, fields)
+def _update(key_slug: str, *fields: FieldChange, fingerprint: str | None = None) -> Change:
+    return Change("instance", "update", key_slug, fields, fingerprint=fingerprint)
 
 
 def test_only_exactly_designed_differences_are_dropped() -> None:
-    designed = Plan(changes=[_update("desk", FieldChange("model", "gpt-4.1", "gpt-4.1-mini"))])
+    designed = Plan(changes=(_update("desk", FieldChange("model", "gpt-4.1", "gpt-4.1-mini")),))
     live = Plan(
-        changes=[
-            _update("desk", FieldChange("model", "gpt-4.1", "gpt-4.1-mini")),
-            _update("bot", FieldChange("model", "gpt-4.1", "gpt-4.1-mini")),
-            _update("ops", FieldChange("model", "gpt-4o", "gpt-4.1-mini")),
-        ],
-        fingerprints={"instance/desk": "a", "instance/bot": "b", "instance/ops": "c"},
+        changes=(
+            _update("desk", FieldChange("model", "gpt-4.1", "gpt-4.1-mini"), fingerprint="a"),
+            _update("bot", FieldChange("model", "gpt-4.1", "gpt-4.1-mini"), fingerprint="b"),
+            _update("ops", FieldChange("model", "gpt-4o", "gpt-4.1-mini"), fingerprint="c"),
+        ),
     )
     out = drop_designed(live, designed)
     assert [c.slug for c in out.changes] == ["bot", "ops"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from reconciler.model.objects import Instance, Skill, State
@@ -139,10 +140,9 @@ def make_plan(
     live = have if isinstance(have, LiveSnapshot) else LiveSnapshot(have)
     plan = diff(want, live, project, **kwargs)
     if stamp:
-        plan.engine_url, plan.commit = ENGINE_URL, COMMIT
+        plan = replace(plan, engine_url=ENGINE_URL, commit=COMMIT)
     count = managed_count(live, project, kwargs.get("env"))
-    check_safety(plan, project, managed_count=count, force=force)
-    return plan
+    return check_safety(plan, project, managed_count=count, force=force)
 
 
 def state(*objects: Instance | Skill) -> State:

