@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.model import secretenv
-from reconciler.model.objects import Instance, Skill, State, normalize
+from reconciler.model.managed import normalize
+from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project, Prune, Safety
 
 SKILL_SLUG = "fleet-faq"

@@ -67,27 +67,33 @@ def make_plan(
     live = read_live(client, scope=scope, only=policy.only)
     if check is not None:
         check(live)
-    plan = diff(
-        desired,
-        live,
-        project,
-        env=policy.env,
-        prune=policy.prune,
-        only=policy.only,
-        supplied_secrets=supplied,
-    )
+    env, prune, only = policy.env, policy.prune, policy.only
+    plan = diff(desired, live, project, env=env, prune=prune, only=only, supplied_secrets=supplied)
     if policy.shard is not None:
-        # Every shard sees the whole catalog, but only shard 1 writes catalog skills, so
-        # parallel runners never import the same skill twice.
-        catalog = compare.catalog_changes(
-            desired, live, project, env=policy.env, prune=policy.prune, supplied=supplied
-        )
-        plan = compare.shard_plan(plan, *policy.shard, catalog)
+        plan = _shard(plan, desired, live=live, project=project, policy=policy, supplied=supplied)
     # never user:password in engine_url: plans are posted and stored
     plan = replace(plan, environment=policy.env, engine_url=client.url)
     managed = safety.managed_count(live, project, policy.env, desired)
     plan = safety.check_safety(plan, project, managed_count=managed, force=policy.force)
     return Planned(plan=plan, live=live)
+
+
+def _shard(
+    plan: Plan,
+    desired: State,
+    *,
+    live: LiveSnapshot,
+    project: Project,
+    policy: Policy,
+    supplied: Collection[str],
+) -> Plan:
+    """Every shard sees the whole catalog, but only shard 1 writes catalog skills, so
+    parallel runners never import the same skill twice."""
+    assert policy.shard is not None
+    catalog = compare.catalog_changes(
+        desired, live, project, env=policy.env, prune=policy.prune, supplied=supplied
+    )
+    return compare.shard_plan(plan, *policy.shard, catalog)
 
 
 def apply(

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli import context, github_out, scoping
-from reconciler.cli.options import common, finish, options
+from reconciler.cli.options import common, finish, options, write_file
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.cli.saved import apply_and_report, plan_to_apply
@@ -101,9 +101,9 @@ def plan(
     marker = f"<!-- polyant-gitops:plan:{the_plan.environment or 'default'} -->"
     markdown = render.to_markdown(the_plan, title=_title(the_plan), marker=marker)
     if out:
-        _write(out, plan_to_json(the_plan))
+        write_file(out, plan_to_json(the_plan))
     if markdown_out:
-        _write(markdown_out, markdown)
+        write_file(markdown_out, markdown)
     shown = {
         "text": lambda: render.to_text(the_plan, color=_color()),
         "markdown": lambda: markdown,
@@ -165,7 +165,7 @@ def apply(
             loaded, client, opts, the_plan, prune=prune, dry_run=dry_run, record=record_applied
         )
     if report:
-        _write(report, result.to_json())
+        write_file(report, result.to_json())
     github_out.apply_outputs(result)
     finish(EXIT_OK if result.ok() else EXIT_ERROR)
 
@@ -202,7 +202,7 @@ def drift(root: Path, env_name: str | None, insecure: bool, fmt: str, out: Path 
     else:
         text = render.to_text(the_plan, color=_color())
     if out:
-        _write(out, text)
+        write_file(out, text)
     click.echo(text)
     finish(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
 
@@ -214,13 +214,6 @@ def _title(the_plan: object) -> str:
 
 def _color() -> bool:
     return sys.stdout.isatty() and not context.environ().get("NO_COLOR")
-
-
-def _write(path: Path, text: str) -> None:
-    # Write beside the target and rename, so a crash never leaves half a file.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 def register(group: click.Group) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from reconciler.cli import context
-from reconciler.cli.options import common, finish, options
+from reconciler.cli.options import common, finish, options, write_file
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import load_valid
 from reconciler.config.exportfiles import atomic_write
@@ -77,7 +77,7 @@ def compare(
         "json": lambda: shown.to_json(result),
     }[fmt]()
     if out:
-        _write(out, text.encode("utf-8"))
+        write_file(out, text.encode("utf-8"))
     click.echo(text)
     finish(EXIT_CHANGES if detailed_exitcode and result.differ else 0)
 
@@ -207,7 +207,7 @@ def _write_bundle(path: Path, data: dict[str, Any], key: str, notices: list[Noti
     too_big = bundles_out.size_notice(data, key)
     if too_big is not None:
         notices.append(too_big)
-    _write(path, bundles_out.bundle_text(data).encode("utf-8"))
+    write_file(path, bundles_out.bundle_text(data).encode("utf-8"))
     click.echo(f"wrote {path}")
 
 
@@ -217,11 +217,6 @@ def _notices(notices: Iterable[Notice], warnings: Iterable[str]) -> None:
         click.echo(f"{label}: {notice.key}: {notice.message}", err=True)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, data)
 
 
 def _color() -> bool:

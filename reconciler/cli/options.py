@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.context import Options
+from reconciler.config.exportfiles import atomic_write
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,3 +38,11 @@ def options(root: Path, env_name: str | None, insecure: bool) -> Options:
 def finish(code: int) -> None:
     """End the command with `code` (click turns this into the process exit status)."""
     click.get_current_context().exit(code)
+
+
+def write_file(path: Path, content: str | bytes) -> None:
+    """Write an output file (plan, report, bundle) atomically; text ends with a newline."""
+    if isinstance(content, str):
+        content = (content if content.endswith("\n") else content + "\n").encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, content)

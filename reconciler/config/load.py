@@ -26,7 +26,8 @@ from reconciler.config.variables import substitute
 from reconciler.config.yamlio import Doc, Problems, plain
 from reconciler.errors import ConfigError, Problem, UsageError
 from reconciler.model import checks
-from reconciler.model.objects import Instance, Skill, State, normalize
+from reconciler.model.managed import normalize
+from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project
 
 __all__ = ["LoadedRepo", "Sources", "load_project", "load_repo"]

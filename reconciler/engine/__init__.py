@@ -1,4 +1,4 @@
-"""Talking to the Polyant engine: the paced HTTP client and the complete live read."""
+"""Talking to the Polyant engine: the paced HTTP client, the live read, the plan executor."""
 
 from reconciler.engine.client import ClientStats, EngineClient, EngineConfig
 from reconciler.engine.read import read_live, read_skill_versions

@@ -43,7 +43,7 @@ from reconciler.engine.executor.context import RunContext
 from reconciler.engine.executor.dispatch import run_operations
 from reconciler.engine.executor.skills import import_skills
 from reconciler.engine.report import ApplyReport, Call, ChangeResult
-from reconciler.plan.changes import WAVES, LiveSnapshot, Plan
+from reconciler.plan.changes import WAVES, LiveSnapshot, Plan, Wave
 from reconciler.plan.safety import fingerprint
 
 __all__ = ["ApplyReport", "Call", "ChangeResult", "apply_plan", "check_fresh"]
@@ -65,23 +65,25 @@ def apply_plan(
     ctx = RunContext(client, secrets, dry_run=dry_run, prune=prune, on_progress=on_progress)
     runs = [ChangeRun(ctx, change) for change in plan.changes]
     for wave in WAVES:
-        members = [run for run in runs if run.change.wave == wave]
-        if wave == "catalog":
-            import_skills(ctx, members)
-        elif wave == "archives":
-            for run in members:
-                run_operations(run)
-        else:
-            _parallel(ctx, members, run_operations)
-        late = [
-            run for run in members if any(o.args.get("deferred") for o in run.change.operations)
-        ]
-        if late:
-            _parallel(ctx, late, partial(run_operations, deferred=True), quiet=True)
+        _run_wave(ctx, wave, [run for run in runs if run.change.wave == wave])
     for run in runs:
         for var in run.change.unsupplied:
             ctx.missing(var)
     return _report(ctx, runs)
+
+
+def _run_wave(ctx: RunContext, wave: Wave, members: list[ChangeRun]) -> None:
+    """One wave: imports batched, archives in order, instances side by side, then deferrals."""
+    if wave == "catalog":
+        import_skills(ctx, members)
+    elif wave == "archives":
+        for run in members:
+            run_operations(run)
+    else:
+        _parallel(ctx, members, run_operations)
+    late = [run for run in members if any(o.args.get("deferred") for o in run.change.operations)]
+    if late:
+        _parallel(ctx, late, partial(run_operations, deferred=True), quiet=True)
 
 
 def _report(ctx: RunContext, runs: list[ChangeRun]) -> ApplyReport:

@@ -30,7 +30,8 @@ from reconciler.engine.exported import (
     plain_env_skills,
 )
 from reconciler.errors import EngineRejected, NotFound
-from reconciler.model.objects import Skill, State, normalize_instance, normalize_skill
+from reconciler.model.managed import normalize_instance, normalize_skill
+from reconciler.model.objects import Skill, State
 from reconciler.model.project import Scope
 from reconciler.plan.changes import LiveSnapshot
 

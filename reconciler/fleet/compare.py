@@ -29,7 +29,8 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from reconciler.model import secretenv
-from reconciler.model.objects import EventSource, Instance, SkillAssignment, State, with_managed
+from reconciler.model.managed import with_managed
+from reconciler.model.objects import EventSource, Instance, SkillAssignment, State
 from reconciler.model.project import Project
 from reconciler.plan.changes import Change, LiveSnapshot, Notice, Plan
 from reconciler.plan.diff import diff

@@ -1,1 +1,1 @@
-"""The shared vocabulary: pydantic models of instances, skills, polyant.yaml, and engine facts."""
+"""The shared vocabulary: pydantic models, what they manage, polyant.yaml, engine facts, secrets."""

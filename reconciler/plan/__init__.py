@@ -1,1 +1,1 @@
-"""The pure diff: desired vs live → a Plan of typed changes, its safety, checksum and saved form."""
+"""The pure diff: desired vs live → a frozen Plan of typed operations, its safety and saved form."""

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from reconciler.model.enginefacts import FIRST_IMPORT_VERSION
-from reconciler.model.objects import Instance, SkillAssignment, managed_fields
+from reconciler.model.managed import managed_fields
+from reconciler.model.objects import Instance, SkillAssignment
 from reconciler.plan import operations as op
 from reconciler.plan.fields import DiffContext, SkillWorld, jsonable
 

@@ -14,7 +14,8 @@ import hashlib
 import json
 from typing import Any
 
-from reconciler.model.objects import Skill, managed_fields
+from reconciler.model.managed import managed_fields
+from reconciler.model.objects import Skill
 
 ENTRY_FIELDS = ("name", "description", "category", "required_env", "required_tools", "metadata")
 

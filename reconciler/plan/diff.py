@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
-from reconciler.model.objects import Instance, Skill, State, normalize
+from reconciler.model.managed import normalize
+from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project, Scope
 from reconciler.plan import operations as op
 from reconciler.plan.catalog import catalog_entry

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.model import secretenv
-from reconciler.model.objects import Definition, EventSource, Instance, managed_fields
+from reconciler.model.managed import managed_fields
+from reconciler.model.objects import Definition, EventSource, Instance
 from reconciler.plan import operations as op
 from reconciler.plan.children import duplicates
 from reconciler.plan.fields import (

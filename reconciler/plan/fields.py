@@ -24,7 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reconciler.model.objects import Skill, SkillAssignment, managed_fields
+from reconciler.model.managed import managed_fields
+from reconciler.model.objects import Skill, SkillAssignment
 from reconciler.model.project import Project
 from reconciler.plan.changes import Kind, Notice
 from reconciler.plan.operations import FieldChange, Operation

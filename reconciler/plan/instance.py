@@ -24,7 +24,8 @@ from reconciler.model.enginefacts import (
     INSTANCE_METADATA_FIELDS,
     SEEDED_TOOLS,
 )
-from reconciler.model.objects import Instance, Room, managed_fields
+from reconciler.model.managed import managed_fields
+from reconciler.model.objects import Instance, Room
 from reconciler.plan import operations as op
 from reconciler.plan.assignments import assignments, manual_tools
 from reconciler.plan.children import scheduled_tasks, skill_env

@@ -22,7 +22,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from reconciler.errors import UnsafePlan
-from reconciler.model.objects import Instance, Skill, State, normalize_instance, normalize_skill
+from reconciler.model.managed import normalize_instance, normalize_skill
+from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project
 from reconciler.plan.changes import Change, LiveSnapshot, Plan
 

@@ -1,1 +1,1 @@
-"""Pure renderers: a Plan (or a drift report) → text, Markdown and JSON strings."""
+"""Pure renderers: a Plan, a drift report or a comparison → text, Markdown and JSON strings."""

@@ -7,7 +7,8 @@ import copy
 import json
 from typing import Any
 
-from reconciler.model.objects import Instance, Skill, State, normalize
+from reconciler.model.managed import normalize
+from reconciler.model.objects import Instance, Skill, State
 
 # A 1x1 PNG: the engine checks the magic bytes of icons.
 PNG = base64.b64encode(

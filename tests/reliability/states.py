@@ -7,7 +7,8 @@ import copy
 import json
 from typing import Any
 
-from reconciler.model.objects import Instance, Skill, State, normalize
+from reconciler.model.managed import normalize
+from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project, Prune, Safety
 
 PNG = base64.b64encode(

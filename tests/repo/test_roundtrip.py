@@ -15,6 +15,7 @@ from reconciler.config.validate import TOOL_NAMES
 from reconciler.config.writer import write_repo
 from reconciler.model import checks
 from reconciler.model.enginefacts import SECTION_IDS
+from reconciler.model.managed import normalize
 from reconciler.model.objects import (
     Channel,
     CronSchedule,
@@ -30,7 +31,6 @@ from reconciler.model.objects import (
     Skill,
     SkillAssignment,
     State,
-    normalize,
 )
 
 # Text a repo can hold: no control characters but tab and newline (the loader rejects them).

@@ -12,13 +12,13 @@ from repo_trees import build_tree
 from reconciler.config.load import load_repo
 from reconciler.config.writer import write_repo
 from reconciler.errors import ConfigError
+from reconciler.model.managed import normalize
 from reconciler.model.objects import (
     Instance,
     Script,
     Skill,
     SkillAssignment,
     State,
-    normalize,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 40

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel
-
 T = TypeVar("T")
 # The engine's parser limit is 102 400 bytes (contract §1.4); keep headroom for envelopes.
 MAX_BODY_BYTES = 100_000
@@ -89,10 +87,3 @@ def _placeholder(part: str) -> bool:
 def inst_path(slug: str, *parts: str) -> str:
     """Path of an instance (sub-)resource."""
     return "/api/instances/" + seg(slug, *parts)
-
-
-def dump_value(value: Any) -> Any:
-    """JSON-able form of a model field value (sub-models without null keys)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(exclude_none=True)
-    return value
