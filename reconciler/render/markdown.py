@@ -23,6 +23,7 @@ from reconciler.render.values import (
     counts_by_kind,
     dict_delta,
     listing,
+    operations_line,
     ordered_notices,
     show,
     shows_as_diff,
@@ -171,6 +172,8 @@ def _block(change: Change, budget: int) -> str:
     for field in change.fields:
         if _is_block(field):
             out += _field_block(field, budget)
+    if change.operations:
+        out += [f"Runs: {html.escape(operations_line(change))}", ""]
     return "\n".join([*out, "</details>", "", ""])
 
 

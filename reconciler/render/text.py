@@ -19,6 +19,7 @@ from reconciler.render.values import (
     dict_delta,
     headline,
     listing,
+    operations_line,
     ordered_notices,
     show,
     shows_as_diff,
@@ -95,6 +96,8 @@ def _change(change: Change, paint: Paint) -> list[str]:
     out = [paint(_STYLE[change.action], paint("bold", headline(change)))]
     for field in change.fields:
         out += ["    " + line for line in _field(field, paint)]
+    if change.operations:
+        out.append(f"    runs: {operations_line(change)}")
     return out
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from reconciler.plan.changes import Change, Notice, Plan
-from reconciler.plan.operations import FieldChange
+from reconciler.plan.operations import CONDITIONAL, FieldChange
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 LONG_TEXT = 120  # longer single-line strings read better as a diff than as a cut cell
@@ -124,3 +125,20 @@ def listing(names: list[str], show: int = 10) -> str:
     head = ", ".join(names[:show])
     more = len(names) - show
     return f"{head} and {more} more" if more > 0 else head
+
+
+def operations_line(change: Change) -> str:
+    """The change's work order in one line, e.g. ``settings.patch, assignment.enable ×2``.
+
+    These are the operations apply runs, in its order; a conditional one (a GET decides
+    when it runs whether a write is needed) says so.
+    """
+    parts = []
+    for kind, group in itertools.groupby(o.type for o in change.operations):
+        count = len(list(group))
+        parts.append(
+            kind
+            + (" (if needed)" if kind in CONDITIONAL else "")
+            + (f" ×{count}" if count > 1 else "")
+        )
+    return ", ".join(parts)
