@@ -16,6 +16,7 @@ from reconciler.engine.apply import apply_plan
 from reconciler.engine.client import EngineClient
 from reconciler.engine.read import read_live
 from reconciler.engine.report import ApplyReport
+from reconciler.errors import PlanError
 from reconciler.fleet import compare
 from reconciler.model import secretenv
 from reconciler.model.objects import State
@@ -94,6 +95,31 @@ def _shard(
         desired, live, project, env=policy.env, prune=policy.prune, supplied=supplied
     )
     return compare.shard_plan(plan, *policy.shard, catalog)
+
+
+def require_reviewed(
+    plan: Plan, live: LiveSnapshot, *, saved: Plan | None, checksum: str | None
+) -> None:
+    """Refuse a fresh `plan` that is not the reviewed one (PlanError).
+
+    A saved plan must still describe the engine (no fingerprint moved) and the fresh plan
+    must have its change set; an ``--expect-checksum`` must match the fresh change set.
+    """
+    if saved is not None:
+        stale = safety.check_fresh(saved, live)
+        if stale:
+            raise PlanError(
+                f"the engine changed since the plan was made ({', '.join(stale)}): "
+                "run plan again and review the new plan"
+            )
+        checksum = checksum or safety.checksum(saved)
+    now = safety.checksum(plan)
+    if checksum and now != checksum:
+        raise PlanError(
+            "the change set differs from the reviewed plan "
+            f"(reviewed {checksum[:12]}, now {now[:12]}): "
+            "the repo or the engine moved since the review; plan again and review it"
+        )
 
 
 def apply(

@@ -11,12 +11,10 @@ from reconciler.cli import context, scoping
 from reconciler.cli.pipeline import make_plan, supplied_secret_vars
 from reconciler.config import gitscope
 from reconciler.config.load import LoadedRepo
-from reconciler.engine.apply import check_fresh
 from reconciler.engine.client import EngineClient
 from reconciler.engine.report import ApplyReport
 from reconciler.errors import PlanError
 from reconciler.model.checks import public_url
-from reconciler.plan import safety
 from reconciler.plan.changes import Plan
 from reconciler.plan.planfile import plan_from_json
 
@@ -43,20 +41,7 @@ def plan_to_apply(
     only = set(saved.scope) if saved and saved.scope is not None else scoped.only
     fresh = make_plan(loaded, client, opts, prune=prune, force=force, only=only, shard=scoped.shard)
     the_plan = scoping.stamp(fresh.plan, scoped, opts)
-    if saved is not None:
-        stale = check_fresh(saved, fresh.live)
-        if stale:
-            raise PlanError(
-                f"the engine changed since the plan was made ({', '.join(stale)}): "
-                "run plan again and review the new plan"
-            )
-        expect_checksum = expect_checksum or safety.checksum(saved)
-    if expect_checksum and safety.checksum(the_plan) != expect_checksum:
-        raise PlanError(
-            "the change set differs from the reviewed plan "
-            f"(reviewed {expect_checksum[:12]}, now {safety.checksum(the_plan)[:12]}): "
-            "the repo or the engine moved since the review; plan again and review it"
-        )
+    core.require_reviewed(the_plan, fresh.live, saved=saved, checksum=expect_checksum)
     return the_plan
 
 
@@ -96,13 +81,9 @@ def apply_and_report(
     """Run the plan, verify convergence, print the outcome and record the applied commit."""
     if not the_plan.has_changes:
         click.echo("Nothing to apply.")
+    secrets = context.environ()
     report = core.apply(
-        client,
-        the_plan,
-        secrets=context.environ(),
-        dry_run=dry_run,
-        prune=prune,
-        on_progress=lambda line: click.echo(line, err=True),
+        client, the_plan, secrets=secrets, dry_run=dry_run, prune=prune, on_progress=_progress
     )
     if not dry_run and the_plan.has_changes:
         policy = core.Policy(env=the_plan.environment, prune=prune)
@@ -114,6 +95,10 @@ def apply_and_report(
         tag = gitscope.record_applied(opts.root, env, the_plan.commit, engine_url=client.url)
         click.echo(f"recorded {the_plan.commit[:12]} as applied to {env} ({tag})")
     return report
+
+
+def _progress(line: str) -> None:
+    click.echo(line, err=True)
 
 
 def _print(report: ApplyReport, *, dry_run: bool) -> None:

@@ -43,10 +43,9 @@ from reconciler.engine.executor.context import RunContext
 from reconciler.engine.executor.dispatch import run_operations
 from reconciler.engine.executor.skills import import_skills
 from reconciler.engine.report import ApplyReport, Call, ChangeResult
-from reconciler.plan.changes import WAVES, LiveSnapshot, Plan, Wave
-from reconciler.plan.safety import fingerprint
+from reconciler.plan.changes import WAVES, Plan, Wave
 
-__all__ = ["ApplyReport", "Call", "ChangeResult", "apply_plan", "check_fresh"]
+__all__ = ["ApplyReport", "Call", "ChangeResult", "apply_plan"]
 
 
 def apply_plan(
@@ -108,17 +107,3 @@ def _parallel(
         fn(run)
 
     ctx.client.parallel([partial(job, run) for run in runs])
-
-
-def check_fresh(plan: Plan, live: LiveSnapshot) -> list[str]:
-    """Keys of planned objects whose live fingerprint moved since the plan was made."""
-    stale = []
-    for change in plan.changes:
-        expected = plan.fingerprints.get(change.key)
-        if expected is None:
-            continue
-        pool = live.state.instances if change.kind == "instance" else live.state.skills
-        current = pool.get(change.slug)
-        if fingerprint(current) != expected:
-            stale.append(change.key)
-    return stale

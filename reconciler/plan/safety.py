@@ -148,3 +148,17 @@ def _reasons(plan: Plan, project: Project, managed: int) -> list[str]:
 
 def _pct(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.0f}%"
+
+
+def check_fresh(plan: Plan, live: LiveSnapshot) -> list[str]:
+    """Keys of planned objects whose live fingerprint moved since the plan was made."""
+    stale = []
+    for change in plan.changes:
+        expected = plan.fingerprints.get(change.key)
+        if expected is None:
+            continue
+        pool = live.state.instances if change.kind == "instance" else live.state.skills
+        current = pool.get(change.slug)
+        if fingerprint(current) != expected:
+            stale.append(change.key)
+    return stale

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from reconciler.core import apply
-from reconciler.engine.apply import check_fresh
 from reconciler.engine.read import read_live
+from reconciler.plan.safety import check_fresh
 from tests.apply.conftest import PRUNING, Engine, calls_of
 from tests.apply.states import ALPHA, BETA, CANARIES, FAQ_SEARCH, NOTES, edited, rich, state
 
