@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli import context, github_out, scoping
+from reconciler.cli.confirm import confirm_apply
 from reconciler.cli.options import common, finish, options
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
@@ -28,7 +29,7 @@ EXIT_CHANGES, EXIT_UNSAFE = 3, 4
 @click.option("--full", is_flag=True, help="Write every field, even ones the files omit.")
 def export(
     *,
-    root: Path,
+    root: Path | None,
     env_name: str | None,
     insecure: bool,
     instances: tuple[str, ...],
@@ -36,7 +37,7 @@ def export(
     full: bool,
 ) -> None:
     """Write the live engine's instances and skills into the repository's files."""
-    opts = options(root, env_name, insecure)
+    opts = options(root, env_name, insecure, create=True)
     loaded = load_project(opts.root, env=opts.env_name)
     if loaded.environment:
         loaded = load_repo(opts.root, env=opts.env_name)  # overrides need the base files
@@ -77,7 +78,7 @@ def export(
 @click.option("--shard", help="Plan shard I of N of the managed instances, e.g. 2/4.")
 def plan(
     *,
-    root: Path,
+    root: Path | None,
     env_name: str | None,
     insecure: bool,
     prune: bool,
@@ -129,9 +130,14 @@ def plan(
     is_flag=True,
     help="Tag the applied commit polyant-applied/<env> so drift can tell who moved.",
 )
+@click.option(
+    "--auto-approve",
+    is_flag=True,
+    help="Apply without asking (CI); without it apply asks on a terminal and refuses elsewhere.",
+)
 def apply(
     *,
-    root: Path,
+    root: Path | None,
     env_name: str | None,
     insecure: bool,
     plan_file: Path | None,
@@ -143,8 +149,13 @@ def apply(
     ref: str | None,
     shard: str | None,
     record_applied: bool,
+    auto_approve: bool,
 ) -> None:
-    """Make the engine match the repository (or execute a saved plan)."""
+    """Make the engine match the repository (or execute a saved plan).
+
+    On a terminal it prints the plan and asks "apply these changes? (yes/no)"; a saved plan
+    (--plan, already reviewed), --dry-run and --auto-approve do not ask.
+    """
     opts = options(root, env_name, insecure)
     loaded = load_valid(opts)
     with engine(loaded, opts) as client:
@@ -162,6 +173,8 @@ def apply(
         click.echo(render.to_text(the_plan, color=_color()))
         if the_plan.unsafe:
             finish(EXIT_UNSAFE)
+        if the_plan.has_changes and not (auto_approve or dry_run or plan_file):
+            confirm_apply()
         result = apply_and_report(
             loaded, client, opts, the_plan, prune=prune, dry_run=dry_run, record=record_applied
         )
@@ -175,7 +188,9 @@ def apply(
 @common
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report.")
-def drift(root: Path, env_name: str | None, insecure: bool, fmt: str, out: Path | None) -> None:
+def drift(
+    root: Path | None, env_name: str | None, insecure: bool, fmt: str, out: Path | None
+) -> None:
     """Report where the engine differs from the repository's default branch (exit 3)."""
     from reconciler.config import gitscope
     from reconciler.render import drift as drifting

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.context import Options
+from reconciler.config.discover import config_root
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -19,19 +20,25 @@ def common(func: F) -> F:
         "--insecure", is_flag=True, help="Allow plain http to a non-loopback engine."
     )(func)
     func = click.option("--env", "env_name", help="Environment of polyant.yaml to use.")(func)
-    func = click.option(
+    return root_option(func)
+
+
+def root_option(func: F) -> F:
+    """--root: the one way every command names the config repository."""
+    return click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path(),
-        show_default=True,
-        help="The config repository.",
+        default=None,
+        help="The config repository (default: the nearest folder upward holding polyant.yaml).",
     )(func)
-    return func
 
 
-def options(root: Path, env_name: str | None, insecure: bool) -> Options:
-    """Bundle the common option values."""
-    return Options(root=root.resolve(), env_name=env_name, insecure=insecure)
+def options(
+    root: Path | None, env_name: str | None, insecure: bool, *, create: bool = False
+) -> Options:
+    """Bundle the common option values; the root is found (or refused) here, once."""
+    found = config_root(root, Path.cwd(), create=create)
+    return Options(root=found, env_name=env_name, insecure=insecure)
 
 
 def finish(code: int) -> None:

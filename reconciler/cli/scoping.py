@@ -12,7 +12,7 @@ from reconciler.cli import context
 from reconciler.config import gitscope
 from reconciler.config.load import LoadedRepo
 from reconciler.engine.client import EngineClient
-from reconciler.errors import UsageError
+from reconciler.errors import ArgumentError
 from reconciler.plan.changes import Notice, Plan
 
 
@@ -31,9 +31,9 @@ def parse_shard(text: str) -> tuple[int, int]:
     try:
         index, count = (int(part) for part in text.split("/", 1))
     except ValueError:
-        raise UsageError(f"--shard {text!r} must look like I/N, e.g. 1/4") from None
+        raise ArgumentError(f"--shard {text!r} must look like I/N, e.g. 1/4") from None
     if not 1 <= index <= count:
-        raise UsageError(f"--shard {text!r}: I must be between 1 and N")
+        raise ArgumentError(f"--shard {text!r}: I must be between 1 and N")
     return index, count
 
 
