@@ -65,11 +65,13 @@ def make_plan(
     *,
     supplied: Collection[str] = (),
     check: Callable[[LiveSnapshot], None] | None = None,
+    refine: Callable[[Plan, LiveSnapshot], Plan] | None = None,
 ) -> Planned:
     """Read what the plan needs from the engine, diff, shard, and judge its safety.
 
     `check` sees the live snapshot before the diff (the CLI validates assignments against
-    the live catalog there).
+    the live catalog there); `refine` narrows the plan before safety judges it (the CLI's
+    --instance/--skill targets).
     """
     scope = project.scope_for(policy.env)
     live = read_live(client, scope=scope, only=policy.only)
@@ -91,6 +93,8 @@ def make_plan(
             desired, live, project, env=policy.env, prune=policy.prune, supplied=supplied
         )
         plan = compare.shard_plan(plan, *policy.shard, catalog)
+    if refine is not None:
+        plan = refine(plan, live)
     plan.environment = policy.env
     plan.engine_url = client.url  # never user:password: plans are posted and stored
     managed = safety.managed_count(live, project, policy.env, desired)

@@ -9,7 +9,7 @@ import click
 
 from reconciler.cli import context, github_out, scoping
 from reconciler.cli.confirm import confirm_apply
-from reconciler.cli.options import common, finish, options
+from reconciler.cli.options import common, finish, options, targeting, targets_of
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.cli.saved import apply_and_report, plan_to_apply
@@ -70,12 +70,24 @@ def export(
 @common
 @click.option("--prune", is_flag=True, help="Plan deletes of objects missing from the repo.")
 @click.option("--force", is_flag=True, help="Ignore the safety thresholds.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the plan on stdout.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save plan JSON.")
-@click.option("--markdown-out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--markdown-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the plan as Markdown (the pull request comment) to this file.",
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes.")
 @click.option("--changed-since", "ref", help="Plan only what changed since this git ref.")
 @click.option("--shard", help="Plan shard I of N of the managed instances, e.g. 2/4.")
+@targeting
 def plan(
     *,
     root: Path | None,
@@ -89,14 +101,24 @@ def plan(
     detailed_exitcode: bool,
     ref: str | None,
     shard: str | None,
+    target_instances: tuple[str, ...],
+    target_skills: tuple[str, ...],
 ) -> None:
     """Show what apply would change on the engine."""
     opts = options(root, env_name, insecure)
     loaded = load_valid(opts)
+    targets = targets_of(target_instances, target_skills)
     with engine(loaded, opts) as client:
-        scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard)
+        scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard, targets=targets)
         planned = make_plan(
-            loaded, client, opts, prune=prune, force=force, only=scoped.only, shard=scoped.shard
+            loaded,
+            client,
+            opts,
+            prune=prune,
+            force=force,
+            only=scoped.only,
+            shard=scoped.shard,
+            targets=scoped.targets,
         )
     the_plan = scoping.stamp(planned.plan, scoped, opts)
     marker = f"<!-- polyant-gitops:plan:{the_plan.environment or 'default'} -->"
@@ -117,7 +139,12 @@ def plan(
 
 @click.command()
 @common
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Apply this saved plan (from plan --out) exactly, if the engine has not moved.",
+)
 @click.option("--expect-checksum", help="Refuse unless the change set has this checksum.")
 @click.option("--prune", is_flag=True, help="Apply deletes of objects missing from the repo.")
 @click.option("--force", is_flag=True, help="Ignore the safety thresholds.")
@@ -135,6 +162,7 @@ def plan(
     is_flag=True,
     help="Apply without asking (CI); without it apply asks on a terminal and refuses elsewhere.",
 )
+@targeting
 def apply(
     *,
     root: Path | None,
@@ -150,6 +178,8 @@ def apply(
     shard: str | None,
     record_applied: bool,
     auto_approve: bool,
+    target_instances: tuple[str, ...],
+    target_skills: tuple[str, ...],
 ) -> None:
     """Make the engine match the repository (or execute a saved plan).
 
@@ -169,6 +199,7 @@ def apply(
             ref=ref,
             shard=shard,
             expect_checksum=expect_checksum,
+            targets=targets_of(target_instances, target_skills),
         )
         click.echo(render.to_text(the_plan, color=_color()))
         if the_plan.unsafe:
@@ -186,20 +217,43 @@ def apply(
 
 @click.command()
 @common
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the drift report.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report.")
+@targeting
 def drift(
-    root: Path | None, env_name: str | None, insecure: bool, fmt: str, out: Path | None
+    *,
+    root: Path | None,
+    env_name: str | None,
+    insecure: bool,
+    fmt: str,
+    out: Path | None,
+    target_instances: tuple[str, ...],
+    target_skills: tuple[str, ...],
 ) -> None:
-    """Report where the engine differs from the repository's default branch (exit 3)."""
+    """Report where the engine differs from the repository's files (exit 3 on drift).
+
+    Compares the working tree as it is checked out (in CI: the default branch's head),
+    deletes included, whatever prune settings say.
+    """
     from reconciler.config import gitscope
     from reconciler.render import drift as drifting
 
     opts = options(root, env_name, insecure)
     loaded = load_valid(opts)
+    targets = targets_of(target_instances, target_skills)
     with engine(loaded, opts) as client:
-        planned = make_plan(loaded, client, opts, prune=True, force=True)
-    the_plan = scoping.stamp(planned.plan, None, opts)
+        scoped = scoping.resolve(loaded, client, opts, ref=None, shard=None, targets=targets)
+        planned = make_plan(
+            loaded, client, opts, prune=True, force=True, only=scoped.only, targets=targets
+        )
+    the_plan = scoping.stamp(planned.plan, scoped, opts)
     env = the_plan.environment or "default"
     branch = scoping.branch_name(opts.root)
     applied = gitscope.last_applied(opts.root, env) if the_plan.commit else None

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.context import Options
+from reconciler.cli.targets import Targets
 from reconciler.config.discover import config_root
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,3 +45,26 @@ def options(
 def finish(code: int) -> None:
     """End the command with `code` (click turns this into the process exit status)."""
     click.get_current_context().exit(code)
+
+
+def targeting(func: F) -> F:
+    """--instance and --skill (repeatable globs): plan, apply or drift only those objects."""
+    func = click.option(
+        "--skill",
+        "target_skills",
+        multiple=True,
+        metavar="GLOB",
+        help="Only this catalog skill (repeatable, glob allowed, e.g. 'faq-*').",
+    )(func)
+    return click.option(
+        "--instance",
+        "target_instances",
+        multiple=True,
+        metavar="GLOB",
+        help="Only this instance and the skills it assigns (repeatable, glob allowed).",
+    )(func)
+
+
+def targets_of(instances: tuple[str, ...], skills: tuple[str, ...]) -> Targets:
+    """The Targets of a run's --instance and --skill values."""
+    return Targets(instances=instances, skills=skills)

@@ -60,6 +60,7 @@ class Plan:
     commit: str | None = None
     scope: list[str] | None = None
     left_out: list[str] = field(default_factory=list)
+    targets: list[str] | None = None  # --instance/--skill patterns of a targeted plan
     fingerprints: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -45,6 +45,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "commit": plan.commit,
         "scope": plan.scope,
         "leftOut": list(plan.left_out),
+        "targets": plan.targets,
         "summary": plan.counts(),
         "unsafe": plan.unsafe,
         "unsafeReasons": list(plan.unsafe_reasons),
@@ -123,6 +124,7 @@ def _plan(data: dict[str, Any]) -> Plan:
         commit=data["commit"],
         scope=None if data["scope"] is None else [str(s) for s in data["scope"]],
         left_out=[str(k) for k in data["leftOut"]],
+        targets=None if data.get("targets") is None else [str(t) for t in data["targets"]],
         fingerprints=fingerprints,
     )
 

@@ -31,7 +31,9 @@ def test_example_repo_applies_and_converges(
     assert first.code == 3, first.text
     assert "instance/helpdesk" in first.out and "create" in first.out
 
-    applied = cli(["apply", "--auto-approve", "--root", str(root), "--report", str(tmp_path / "r.json")], env)
+    applied = cli(
+        ["apply", "--auto-approve", "--root", str(root), "--report", str(tmp_path / "r.json")], env
+    )
     assert applied.code == 0, applied.text
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["results"], report

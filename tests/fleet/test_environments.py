@@ -97,7 +97,12 @@ def test_literal_dollar_braces_survive(
     path = fleet_repo / "instances/assistant/instance.yaml"
     path.write_text(path.read_text().replace("General assistant", "Costs $${price} per seat"))
     write(fleet_repo / "instances/assistant/prompts/01-identity.md", "Hi ${not_a_variable}\n")
-    assert cli(["apply", "--auto-approve", "--root", str(fleet_repo), "--env", "staging"], fleet_env).code == 0
+    assert (
+        cli(
+            ["apply", "--auto-approve", "--root", str(fleet_repo), "--env", "staging"], fleet_env
+        ).code
+        == 0
+    )
     live = live_state(engines.staging).instances["assistant"]
     assert live.description == "Costs ${price} per seat"
     # Prompt files are Markdown, not templates: their text goes to the engine as written.

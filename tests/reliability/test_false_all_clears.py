@@ -50,8 +50,7 @@ def test_an_empty_folder_is_not_a_clean_repository(
     assert run.code == 1, run.text
     last = run.err.strip().splitlines()[-1]
     assert last == (
-        f"error: no polyant.yaml in {tmp_path.resolve()} or any parent; "
-        "run `polyant-gitops init`"
+        f"error: no polyant.yaml in {tmp_path.resolve()} or any parent; run `polyant-gitops init`"
     )
 
 
