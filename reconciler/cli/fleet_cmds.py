@@ -38,9 +38,22 @@ EXIT_CHANGES = 3
 @root_option
 @click.option("--env", "envs", multiple=True, help="Source, then target environment.")
 @click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback engine.")
-@click.option("--mode", type=click.Choice(["both", "repo", "live"]), default="both")
+@click.option(
+    "--mode",
+    type=click.Choice(["both", "repo", "live"]),
+    default="both",
+    show_default=True,
+    help="Compare the repository's files, the live engines, or both.",
+)
 @click.option("--prune", is_flag=True, help="Show what the target has and the source lacks.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the output.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when the environments differ.")
 def compare(
@@ -169,7 +182,12 @@ def _drop_fresh_actions(root: Path, fresh: dict[str, set[tuple[str, str]]]) -> N
 @common
 @click.option("--instance", "slug", help="The instance to export.")
 @click.option("--skills", is_flag=True, help="The catalog bundle (of the instance's skills).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The bundle file to write.",
+)
 def bundle_export(
     *,
     root: Path | None,
