@@ -1,0 +1,32 @@
+"""Which files hold work not committed to git (export must not overwrite them silently)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import git
+
+
+def uncommitted(root: Path, paths: Iterable[Path]) -> list[str]:
+    """The existing `paths` whose content git has not committed, relative to `root`.
+
+    Modified, staged and untracked files count; outside a git repository every existing
+    file counts, since nothing could restore it.
+    """
+    existing = sorted(p for p in paths if p.exists())
+    if not existing:
+        return []
+    names = [p.relative_to(root).as_posix() for p in existing]
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        top = Path(repo.working_tree_dir or root).resolve()
+        status = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *names)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return names
+    except git.GitCommandError:
+        return names  # cannot tell (e.g. no commit yet is fine, a broken repo is not)
+    dirty = {entry[3:] for entry in status.split("\0") if len(entry) > 3}
+    prefix = root.resolve().relative_to(top).as_posix()
+    lead = "" if prefix == "." else prefix + "/"
+    return [name for name in names if lead + name in dirty]
