@@ -9,11 +9,13 @@ import click
 
 from reconciler.cli import context, github_out, scoping
 from reconciler.cli.confirm import confirm_apply
-from reconciler.cli.options import common, finish, options, targeting, targets_of
+from reconciler.cli.options import common, creating, finish, options, targeting, targets_of
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.cli.saved import apply_and_report, plan_to_apply
+from reconciler.config.dirty import refuse_uncommitted
 from reconciler.config.load import load_project, load_repo
+from reconciler.config.schema import write_schemas
 from reconciler.config.writer import write_repo
 from reconciler.engine.read import read_live
 from reconciler.plan.planfile import plan_to_json
@@ -27,6 +29,9 @@ EXIT_CHANGES, EXIT_UNSAFE = 3, 4
 @click.option("--instance", "instances", multiple=True, help="Export only this instance.")
 @click.option("--skills/--no-skills", default=True, help="Export the custom skills too.")
 @click.option("--full", is_flag=True, help="Write every field, even ones the files omit.")
+@click.option(
+    "--force", is_flag=True, help="Overwrite files even when they hold uncommitted changes."
+)
 def export(
     *,
     root: Path | None,
@@ -35,9 +40,14 @@ def export(
     instances: tuple[str, ...],
     skills: bool,
     full: bool,
+    force: bool,
 ) -> None:
-    """Write the live engine's instances and skills into the repository's files."""
-    opts = options(root, env_name, insecure, create=True)
+    """Write the live engine's instances and skills into the repository's files.
+
+    A folder without polyant.yaml gets a minimal one, and .schemas/ so the files' editor
+    modelines resolve. Files with uncommitted changes are not overwritten without --force.
+    """
+    opts = creating(root, env_name, insecure)
     loaded = load_project(opts.root, env=opts.env_name)
     if loaded.environment:
         loaded = load_repo(opts.root, env=opts.env_name)  # overrides need the base files
@@ -57,7 +67,9 @@ def export(
         agent_owned_prompts=loaded.project.agent_owned_prompts,
         full=full,
         variables=loaded.variables,
+        before_write=None if force else lambda paths: refuse_uncommitted(opts.root, paths),
     )
+    write_schemas(opts.root)
     for notice in notices:
         click.echo(f"warning: {notice.key}: {notice.message}", err=True)
     for warning in result.warnings:

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from reconciler.cli import context
-from reconciler.cli.options import common, finish, options, root_option
+from reconciler.cli.options import common, creating, finish, options, root_option
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import load_valid
 from reconciler.config.exportfiles import atomic_write
@@ -131,8 +131,8 @@ def bundle_import(
     with_tasks: bool,
 ) -> None:  # fmt: skip
     """Write engine export bundles (instance or skills catalog) into the repository's files."""
-    opts = options(root, env_name, insecure)
     parsed = [bundles.parse_bundle(_read(path), str(path)) for path in files]
+    opts = creating(root, env_name, insecure)  # after parsing: a bad file creates nothing
     loaded = load_repo(opts.root, env=opts.env_name)
     scope = loaded.project.scope_for(loaded.environment)
     imported = bundles.import_bundles(parsed, loaded.state.instances, scope, with_tasks=with_tasks)

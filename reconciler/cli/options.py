@@ -11,6 +11,8 @@ import click
 from reconciler.cli.context import Options
 from reconciler.cli.targets import Targets
 from reconciler.config.discover import config_root
+from reconciler.config.scaffold import scaffold
+from reconciler.config.tree import PROJECT_FILE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +47,15 @@ def options(
 def finish(code: int) -> None:
     """End the command with `code` (click turns this into the process exit status)."""
     click.get_current_context().exit(code)
+
+
+def creating(root: Path | None, env_name: str | None, insecure: bool) -> Options:
+    """Options for a command that fills a repository (export, bundle import): a folder
+    without polyant.yaml gets a minimal one, so what it writes validates and plans."""
+    opts = options(root, env_name, insecure, create=True)
+    for rel in scaffold(opts.root, only=(PROJECT_FILE,)).written:
+        click.echo(f"wrote {rel} (a minimal one: review its environments)", err=True)
+    return opts
 
 
 def targeting(func: F) -> F:

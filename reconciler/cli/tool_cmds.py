@@ -34,7 +34,15 @@ def sandbox(host: str, port: int, seed_file: Path | None, time_scale: float) -> 
     It prints its URL and `export POLYANT_URL=... POLYANT_TOKEN=...` lines to paste
     into another shell; stop it with Ctrl-C.
     """
-    from reconciler.sandbox.server import serve
+    try:
+        from reconciler.sandbox.server import serve
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"starlette", "uvicorn"}:
+            raise
+        raise UsageError(
+            f"the sandbox needs its web server ({exc.name} is not installed): "
+            "pipx install 'polyant-gitops[sandbox]' (or pip install 'polyant-gitops[sandbox]')"
+        ) from exc
 
     env = context.environ()
     announced = False

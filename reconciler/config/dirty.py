@@ -7,6 +7,8 @@ from pathlib import Path
 
 import git
 
+from reconciler.errors import UsageError
+
 
 def uncommitted(root: Path, paths: Iterable[Path]) -> list[str]:
     """The existing `paths` whose content git has not committed, relative to `root`.
@@ -30,3 +32,14 @@ def uncommitted(root: Path, paths: Iterable[Path]) -> list[str]:
     prefix = root.resolve().relative_to(top).as_posix()
     lead = "" if prefix == "." else prefix + "/"
     return [name for name in names if lead + name in dirty]
+
+
+def refuse_uncommitted(root: Path, paths: Iterable[Path]) -> None:
+    """Stop an export before it overwrites work git could not give back."""
+    dirty = uncommitted(root, paths)
+    if dirty:
+        shown = ", ".join(dirty[:10]) + (f" and {len(dirty) - 10} more" if len(dirty) > 10 else "")
+        raise UsageError(
+            f"export would overwrite uncommitted changes in {shown}: "
+            "commit or stash them, or pass --force"
+        )

@@ -24,10 +24,13 @@ def config_root(explicit: Path | None, cwd: Path, *, create: bool = False) -> Pa
 
     An explicit --root is taken as it is (no walking up: the user named it); otherwise the
     nearest polyant.yaml upward from the working directory, like git and Terraform do.
-    ``create`` (export) accepts an existing folder without polyant.yaml: it writes one.
+    ``create`` (export, bundle import) accepts a folder without polyant.yaml (making the
+    folder if needed): those commands write one.
     """
     if explicit is not None:
         root = explicit.resolve()
+        if create and not root.exists():
+            root.mkdir(parents=True)
         if not root.is_dir():
             raise NotARepo(f"{explicit} is not a folder; {INIT_HINT} there first")
         if not create and not (root / PROJECT_FILE).is_file():

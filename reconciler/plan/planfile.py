@@ -45,7 +45,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "commit": plan.commit,
         "scope": plan.scope,
         "leftOut": list(plan.left_out),
-        "targets": plan.targets,
+        **({"targets": plan.targets} if plan.targets is not None else {}),
         "summary": plan.counts(),
         "unsafe": plan.unsafe,
         "unsafeReasons": list(plan.unsafe_reasons),

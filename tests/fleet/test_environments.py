@@ -77,7 +77,7 @@ def test_an_unknown_environment_is_a_clear_error(
     fleet_repo: Path, fleet_env: dict[str, str]
 ) -> None:
     run = cli(["plan", "--root", str(fleet_repo), "--env", "prod"], fleet_env)
-    assert run.code == 1
+    assert run.code == 2  # a usage error
     assert "'prod'" in run.err and "production" in run.err
 
 

@@ -112,7 +112,7 @@ def test_compare_needs_two_distinct_environments(
 ) -> None:
     for args in (["--env", "staging"], ["--env", "staging", "--env", "staging"]):
         run = cli(["compare", "--root", str(fleet_repo), *args], fleet_env)
-        assert run.code == 1
+        assert run.code == 2  # a usage error
         assert "two different environments" in run.err
 
 

@@ -17,7 +17,14 @@ import pytest
 
 from tests.cli.helpers import cli, copy_examples
 
-COMMANDS = ["validate", "schema", "plan", "apply --auto-approve", "drift", "bundle export --out b"]
+COMMANDS = [
+    "validate",
+    "schema",
+    "plan",
+    "apply --auto-approve",
+    "drift",
+    "bundle export --skills --out b",
+]
 
 
 @contextmanager
