@@ -143,7 +143,9 @@ def test_export_refuses_to_overwrite_uncommitted_changes(
 
 
 def test_pre_commit_hook_manifest_and_config_run_offline(tmp_path: Path) -> None:
-    manifest = _tool(ROOT, "pre-commit", "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml"))
+    manifest = _tool(
+        tmp_path, "pre-commit", "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml")
+    )
     assert manifest.returncode == 0, manifest.stdout + manifest.stderr
     root = tmp_path / "config"
     assert cli(["init", "--root", str(root)]).code == 0
