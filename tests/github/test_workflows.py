@@ -174,3 +174,12 @@ def test_ci_runs_the_readme_test_command() -> None:
     runs = [s.get("run", "") for s in steps("ci")]
     assert "./scripts/bootstrap" in runs and "./scripts/test" in runs
     assert any("mypy --strict" in r for r in runs) and any("ruff format --check" in r for r in runs)
+
+
+def test_ci_covers_every_supported_python_and_a_fresh_clone() -> None:
+    jobs = load("ci")["jobs"]
+    assert jobs["test"]["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+    fresh = " ".join(s.get("run", "") for s in jobs["fresh-clone"]["steps"])
+    assert "git clone" in fresh and "./scripts/demo" in fresh and "./scripts/test" in fresh
+    action = [s for s in jobs["action"]["steps"] if s.get("uses") == "./"]
+    assert action and action[0]["with"]["command"] == "validate"
