@@ -127,3 +127,17 @@ def test_sandbox_with_a_given_token_does_not_print_it(tmp_path: Path) -> None:
         proc.wait(timeout=30)
     help_text = cli(["sandbox", "--help"]).out
     assert "POLYANT_SANDBOX_TOKEN" in help_text and "AUTH_SECRET" in help_text
+
+
+def test_the_documented_shell_completion_works() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert 'eval "$(_POLYANT_GITOPS_COMPLETE=bash_source polyant-gitops)"' in readme
+    done = subprocess.run(
+        [str(BIN)],
+        env={"PATH": "/usr/bin:/bin", "_POLYANT_GITOPS_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and "_polyant_gitops_completion()" in done.stdout
