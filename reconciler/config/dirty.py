@@ -13,8 +13,8 @@ from reconciler.errors import UsageError
 def uncommitted(root: Path, paths: Iterable[Path]) -> list[str]:
     """The existing `paths` whose content git has not committed, relative to `root`.
 
-    Modified, staged and untracked files count; outside a git repository every existing
-    file counts, since nothing could restore it.
+    Modified, staged and untracked files count. Outside a git repository there is no
+    "committed" to compare with, so nothing counts (export there works as it always did).
     """
     existing = sorted(p for p in paths if p.exists())
     if not existing:
@@ -25,9 +25,9 @@ def uncommitted(root: Path, paths: Iterable[Path]) -> list[str]:
         top = Path(repo.working_tree_dir or root).resolve()
         status = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *names)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return names
+        return []
     except git.GitCommandError:
-        return names  # cannot tell (e.g. no commit yet is fine, a broken repo is not)
+        return names  # a broken repository: cannot tell, so protect the files
     dirty = {entry[3:] for entry in status.split("\0") if len(entry) > 3}
     prefix = root.resolve().relative_to(top).as_posix()
     lead = "" if prefix == "." else prefix + "/"
