@@ -67,12 +67,17 @@ def test_wheel_in_a_fresh_virtualenv_inits_plans_and_applies(tmp_path: Path) -> 
     work = tmp_path / "empty"
     work.mkdir()
     _run([python, "-m", "venv", str(work / ".venv")], work, env)
-    _run(
-        [str(work / ".venv/bin/python"), "-m", "pip", "install", "-q", f"{wheel}[sandbox]"],
-        work,
-        env,
-    )
+    pip = [str(work / ".venv/bin/python"), "-m", "pip", "install", "-q"]
+    _run([*pip, str(wheel)], work, env)
     pg = str(work / ".venv/bin/polyant-gitops")
+    # The plain install stays small: no web server, and the sandbox says what to install.
+    missing = subprocess.run(
+        [pg, "sandbox"], cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert missing.returncode == 1, missing.stderr
+    assert "pipx install 'polyant-gitops[sandbox]'" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    _run([*pip, f"{wheel}[sandbox]"], work, env)
 
     config = work / "config"
     _run([pg, "init", "--root", str(config)], work, env)

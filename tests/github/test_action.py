@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ruamel.yaml import YAML
 
 from reconciler.sandbox.server import SandboxServer
@@ -82,3 +84,45 @@ def test_a_failing_command_fails_the_step(tmp_path: Path) -> None:
     (tmp_path / "repo").mkdir()
     code, outputs = _run_step(tmp_path, "validate", {})
     assert code == 1 and outputs["exit_code"] == "1"
+
+
+def _install_step(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    step = next(s for s in _action()["runs"]["steps"] if s.get("name") == "Install polyant-gitops")
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=tmp_path,
+        env={"HOME": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_install_refuses_a_version_that_is_not_a_release(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "VERSION": "1.0 --index-url http://evil",
+        "FROM_SOURCE": "false",
+        "SOURCE": "",
+    }
+    done = _install_step(tmp_path, env)
+    assert done.returncode == 1
+    assert "::error title=polyant-gitops version::" in done.stdout
+
+
+@pytest.mark.slow
+def test_install_from_source_puts_the_tool_on_the_interpreters_path(tmp_path: Path) -> None:
+    # A fresh interpreter stands in for the one setup-python puts first on PATH.
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "py")], check=True, timeout=120)
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "*cache*"))
+    path = f"{tmp_path / 'py/bin'}:" + ":".join(
+        p for p in os.environ["PATH"].split(":") if ".venv" not in p
+    )
+    done = _install_step(
+        tmp_path, {"PATH": path, "VERSION": "0.1.0", "FROM_SOURCE": "true", "SOURCE": str(source)}
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == f"polyant-gitops, version {_version()}"
+    assert (tmp_path / "py/bin/polyant-gitops").is_file()
