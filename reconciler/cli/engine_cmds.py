@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from reconciler.cli import context, github_out, scoping
+from reconciler.cli import github_out, scoping
 from reconciler.cli.confirm import confirm_apply
+from reconciler.cli.drift_cmd import drift
 from reconciler.cli.options import common, creating, finish, options, targeting, targets_of
+from reconciler.cli.output import use_color, write_file
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.cli.saved import apply_and_report, plan_to_apply
@@ -136,11 +137,11 @@ def plan(
     marker = f"<!-- polyant-gitops:plan:{the_plan.environment or 'default'} -->"
     markdown = render.to_markdown(the_plan, title=_title(the_plan), marker=marker)
     if out:
-        _write(out, plan_to_json(the_plan))
+        write_file(out, plan_to_json(the_plan))
     if markdown_out:
-        _write(markdown_out, markdown)
+        write_file(markdown_out, markdown)
     shown = {
-        "text": lambda: render.to_text(the_plan, color=_color()),
+        "text": lambda: render.to_text(the_plan, color=use_color()),
         "markdown": lambda: markdown,
         "json": lambda: render.to_json(the_plan),
     }[fmt]()
@@ -213,7 +214,7 @@ def apply(
             expect_checksum=expect_checksum,
             targets=targets_of(target_instances, target_skills),
         )
-        click.echo(render.to_text(the_plan, color=_color()))
+        click.echo(render.to_text(the_plan, color=use_color()))
         if the_plan.unsafe:
             finish(EXIT_UNSAFE)
         if the_plan.has_changes and not (auto_approve or dry_run or plan_file):
@@ -222,71 +223,9 @@ def apply(
             loaded, client, opts, the_plan, prune=prune, dry_run=dry_run, record=record_applied
         )
     if report:
-        _write(report, result.to_json())
+        write_file(report, result.to_json())
     github_out.apply_outputs(result)
     finish(0 if result.ok() else 1)
-
-
-@click.command()
-@common
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="How to print the drift report.",
-)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report.")
-@targeting
-def drift(
-    *,
-    root: Path | None,
-    env_name: str | None,
-    insecure: bool,
-    fmt: str,
-    out: Path | None,
-    target_instances: tuple[str, ...],
-    target_skills: tuple[str, ...],
-) -> None:
-    """Report where the engine differs from the repository's files (exit 3 on drift).
-
-    Compares the working tree as it is checked out (in CI: the default branch's head),
-    deletes included, whatever prune settings say.
-    """
-    from reconciler.config import gitscope
-    from reconciler.render import drift as drifting
-
-    opts = options(root, env_name, insecure)
-    loaded = load_valid(opts)
-    targets = targets_of(target_instances, target_skills)
-    with engine(loaded, opts) as client:
-        scoped = scoping.resolve(loaded, client, opts, ref=None, shard=None, targets=targets)
-        planned = make_plan(
-            loaded, client, opts, prune=True, force=True, only=scoped.only, targets=targets
-        )
-    the_plan = scoping.stamp(planned.plan, scoped, opts)
-    env = the_plan.environment or "default"
-    branch = scoping.branch_name(opts.root)
-    applied = gitscope.last_applied(opts.root, env) if the_plan.commit else None
-    if fmt == "json":
-        text = drifting.drift_json(
-            the_plan, branch=branch, commit=the_plan.commit, last_applied=applied
-        )
-    elif fmt == "markdown":
-        text = drifting.drift_markdown(
-            the_plan,
-            branch=branch,
-            commit=the_plan.commit,
-            last_applied=applied,
-            marker=f"<!-- polyant-gitops:drift:{env} -->",
-        )
-    else:
-        text = render.to_text(the_plan, color=_color())
-    if out:
-        _write(out, text)
-    click.echo(text)
-    finish(EXIT_CHANGES if the_plan.has_changes else 0)
 
 
 def _plan_exit(unsafe: bool, changes: bool, detailed: bool) -> int:
@@ -298,17 +237,6 @@ def _plan_exit(unsafe: bool, changes: bool, detailed: bool) -> int:
 def _title(the_plan: object) -> str:
     env = getattr(the_plan, "environment", None)
     return f"polyant-gitops plan — {env}" if env else "polyant-gitops plan"
-
-
-def _color() -> bool:
-    return sys.stdout.isatty() and not context.environ().get("NO_COLOR")
-
-
-def _write(path: Path, text: str) -> None:
-    # Write beside the target and rename, so a crash never leaves half a file.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 def register(group: click.Group) -> None:
