@@ -81,7 +81,7 @@ def narrow(plan: Plan, targets: Targets, desired: State, live: State) -> Plan:
         c for c in plan.changes if c.kind == "instance" or (c.kind == "skill" and c.slug in skills)
     ]
     message = (
-        f"targeted plan: only {targets.describe()}; other changes may be pending "
+        f"this plan covers only {targets.describe()}; other changes may be pending "
         "(plan without --instance/--skill to see everything)"
     )
     return replace(

@@ -27,7 +27,7 @@ def test_targeted_plan_names_only_the_instance_and_its_skills(
     assert run.code == 0, run.text
     # assistant assigns faq-search only: ticket-triage and helpdesk are not planned.
     assert _keys(saved) == {"instance/assistant", "skill/faq-search"}
-    assert "targeted plan: only instances assist*" in run.out
+    assert "Warning: targeted: this plan covers only instances assist*;" in run.out
     assert json.loads(saved.read_text())["targets"] == ["instance:assist*"]
 
 
@@ -90,6 +90,6 @@ def test_targeted_apply_and_drift(
     env = {**engine_env, **CANARIES}
     run = cli(["apply", "--auto-approve", "--root", str(root), "--instance", "assistant"], env)
     assert run.code == 0, run.text
-    assert "targeted plan" in run.out
+    assert "this plan covers only instances assistant" in run.out
     assert cli(["drift", "--root", str(root), "--instance", "assistant"], env).code == 0
     assert cli(["drift", "--root", str(root), "--instance", "helpdesk"], env).code == 3
