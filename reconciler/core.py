@@ -58,11 +58,13 @@ def make_plan(
     *,
     supplied: Collection[str] = (),
     check: Callable[[LiveSnapshot], None] | None = None,
+    refine: Callable[[Plan, LiveSnapshot], Plan] | None = None,
 ) -> Planned:
     """Read what the plan needs from the engine, diff, shard, and judge its safety.
 
     `check` sees the live snapshot before the diff (the CLI validates assignments against
-    the live catalog there).
+    the live catalog there); `refine` narrows the plan before safety judges it (the CLI's
+    --instance/--skill targets).
     """
     scope = project.scope_for(policy.env)
     live = read_live(client, scope=scope, only=policy.only)
@@ -73,6 +75,8 @@ def make_plan(
     if policy.shard is not None:
         plan = _shard(plan, desired, live=live, project=project, policy=policy, supplied=supplied)
     # never user:password in engine_url: plans are posted and stored
+    if refine is not None:
+        plan = refine(plan, live)
     plan = replace(plan, environment=policy.env, engine_url=client.url)
     managed = safety.managed_count(live, project, policy.env, desired)
     plan = safety.check_safety(plan, project, managed_count=managed, force=policy.force)

@@ -3,6 +3,8 @@
 GitOpsError                  every error the CLI turns into one clear line and exit 1
 ├── ConfigError              the repo or polyant.yaml is invalid (carries Problems)
 ├── UsageError               a command was asked for something it cannot do
+│   └── ArgumentError        a bad option value (--shard 5/4, unknown --env): exit 2
+├── NotARepo                 no polyant.yaml where the command looked: never "clean"
 ├── PlanError                a saved plan is stale, foreign, tampered with or unsafe
 │   └── UnsafePlan           a safety threshold refused the plan (exit 4)
 ├── GitError                 a git revision is missing or the clone is too shallow
@@ -54,6 +56,16 @@ class ConfigError(GitOpsError):
 
 class UsageError(GitOpsError):
     """A command was asked for something it cannot do."""
+
+
+class ArgumentError(UsageError):
+    """An option or argument value the command cannot accept (exit 2, like click's)."""
+
+    exit_code = 2
+
+
+class NotARepo(GitOpsError):
+    """The folder is not a config repository: no polyant.yaml there or above."""
 
 
 class PlanError(GitOpsError):

@@ -79,9 +79,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def _register() -> None:
     # Imported here so the group exists before the command modules attach to it.
-    from reconciler.cli import engine_cmds, fleet_cmds, repo_cmds, tool_cmds
+    from reconciler.cli import engine_cmds, fleet_cmds, init_cmd, repo_cmds, tool_cmds
 
-    for module in (repo_cmds, engine_cmds, fleet_cmds, tool_cmds):
+    for module in (init_cmd, repo_cmds, engine_cmds, fleet_cmds, tool_cmds):
         module.register(main)
 
 

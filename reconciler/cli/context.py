@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from reconciler.engine.client import EngineConfig
-from reconciler.errors import UsageError
+from reconciler.errors import ArgumentError, UsageError
 from reconciler.model.project import DEFAULT_TOKEN_ENV, DEFAULT_URL, Environment, Project
 
 
@@ -46,7 +46,7 @@ def selected_env(project: Project, env_name: str | None) -> tuple[str | None, En
         return None, None
     if name not in project.environments:
         known = ", ".join(sorted(project.environments)) or "none are defined"
-        raise UsageError(f"environment {name!r} is not in polyant.yaml (known: {known})")
+        raise ArgumentError(f"environment {name!r} is not in polyant.yaml (known: {known})")
     return name, project.environments[name]
 
 

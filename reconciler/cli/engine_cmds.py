@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from reconciler.cli import context, github_out, scoping
-from reconciler.cli.options import common, finish, options, write_file
+from reconciler.cli import github_out, scoping
+from reconciler.cli.confirm import confirm_apply
+from reconciler.cli.drift_cmd import drift
+from reconciler.cli.options import common, creating, finish, options, targeting, targets_of
+from reconciler.cli.output import use_color, write_file
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.cli.saved import apply_and_report, plan_to_apply
+from reconciler.config.dirty import refuse_uncommitted
 from reconciler.config.load import load_project, load_repo
+from reconciler.config.schema import write_schemas
 from reconciler.config.writer import write_repo
 from reconciler.engine.read import read_live
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
@@ -26,17 +30,25 @@ from reconciler.render import text as render
 @click.option("--instance", "instances", multiple=True, help="Export only this instance.")
 @click.option("--skills/--no-skills", default=True, help="Export the custom skills too.")
 @click.option("--full", is_flag=True, help="Write every field, even ones the files omit.")
+@click.option(
+    "--force", is_flag=True, help="Overwrite files even when they hold uncommitted changes."
+)
 def export(
     *,
-    root: Path,
+    root: Path | None,
     env_name: str | None,
     insecure: bool,
     instances: tuple[str, ...],
     skills: bool,
     full: bool,
+    force: bool,
 ) -> None:
-    """Write the live engine's instances and skills into the repository's files."""
-    opts = options(root, env_name, insecure)
+    """Write the live engine's instances and skills into the repository's files.
+
+    A folder without polyant.yaml gets a minimal one, and .schemas/ so the files' editor
+    modelines resolve. Files with uncommitted changes are not overwritten without --force.
+    """
+    opts = creating(root, env_name, insecure)
     loaded = load_project(opts.root, env=opts.env_name)
     if loaded.environment:
         loaded = load_repo(opts.root, env=opts.env_name)  # overrides need the base files
@@ -56,7 +68,9 @@ def export(
         agent_owned_prompts=loaded.project.agent_owned_prompts,
         full=full,
         variables=loaded.variables,
+        before_write=None if force else lambda paths: refuse_uncommitted(opts.root, paths),
     )
+    write_schemas(opts.root)
     for notice in notices:
         click.echo(f"warning: {notice.key}: {notice.message}", err=True)
     for warning in result.warnings:
@@ -69,15 +83,27 @@ def export(
 @common
 @click.option("--prune", is_flag=True, help="Plan deletes of objects missing from the repo.")
 @click.option("--force", is_flag=True, help="Ignore the safety thresholds.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the plan on stdout.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save plan JSON.")
-@click.option("--markdown-out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--markdown-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the plan as Markdown (the pull request comment) to this file.",
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes.")
 @click.option("--changed-since", "ref", help="Plan only what changed since this git ref.")
 @click.option("--shard", help="Plan shard I of N of the managed instances, e.g. 2/4.")
+@targeting
 def plan(
     *,
-    root: Path,
+    root: Path | None,
     env_name: str | None,
     insecure: bool,
     prune: bool,
@@ -88,14 +114,24 @@ def plan(
     detailed_exitcode: bool,
     ref: str | None,
     shard: str | None,
+    target_instances: tuple[str, ...],
+    target_skills: tuple[str, ...],
 ) -> None:
     """Show what apply would change on the engine."""
     opts = options(root, env_name, insecure)
     loaded = load_valid(opts)
+    targets = targets_of(target_instances, target_skills)
     with engine(loaded, opts) as client:
-        scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard)
+        scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard, targets=targets)
         planned = make_plan(
-            loaded, client, opts, prune=prune, force=force, only=scoped.only, shard=scoped.shard
+            loaded,
+            client,
+            opts,
+            prune=prune,
+            force=force,
+            only=scoped.only,
+            shard=scoped.shard,
+            targets=scoped.targets,
         )
     the_plan = scoping.stamp(planned.plan, scoped, opts)
     marker = f"<!-- polyant-gitops:plan:{the_plan.environment or 'default'} -->"
@@ -105,7 +141,7 @@ def plan(
     if markdown_out:
         write_file(markdown_out, markdown)
     shown = {
-        "text": lambda: render.to_text(the_plan, color=_color()),
+        "text": lambda: render.to_text(the_plan, color=use_color()),
         "markdown": lambda: markdown,
         "json": lambda: render.to_json(the_plan),
     }[fmt]()
@@ -117,7 +153,12 @@ def plan(
 
 @click.command()
 @common
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Apply this saved plan (from plan --out) exactly, if the engine has not moved.",
+)
 @click.option("--expect-checksum", help="Refuse unless the change set has this checksum.")
 @click.option("--prune", is_flag=True, help="Apply deletes of objects missing from the repo.")
 @click.option("--force", is_flag=True, help="Ignore the safety thresholds.")
@@ -130,9 +171,15 @@ def plan(
     is_flag=True,
     help="Tag the applied commit polyant-applied/<env> so drift can tell who moved.",
 )
+@click.option(
+    "--auto-approve",
+    is_flag=True,
+    help="Apply without asking (CI); without it apply asks on a terminal and refuses elsewhere.",
+)
+@targeting
 def apply(
     *,
-    root: Path,
+    root: Path | None,
     env_name: str | None,
     insecure: bool,
     plan_file: Path | None,
@@ -144,8 +191,15 @@ def apply(
     ref: str | None,
     shard: str | None,
     record_applied: bool,
+    auto_approve: bool,
+    target_instances: tuple[str, ...],
+    target_skills: tuple[str, ...],
 ) -> None:
-    """Make the engine match the repository (or execute a saved plan)."""
+    """Make the engine match the repository (or execute a saved plan).
+
+    On a terminal it prints the plan and asks "apply these changes? (yes/no)"; a saved plan
+    (--plan, already reviewed), --dry-run and --auto-approve do not ask.
+    """
     opts = options(root, env_name, insecure)
     loaded = load_valid(opts)
     with engine(loaded, opts) as client:
@@ -159,8 +213,12 @@ def apply(
             ref=ref,
             shard=shard,
             expect_checksum=expect_checksum,
+            targets=targets_of(target_instances, target_skills),
         )
-        click.echo(render.to_text(the_plan, color=_color()))
+        click.echo(render.to_text(the_plan, color=use_color()))
+        safety.require_safe(the_plan)  # exit 4 before anything is asked or written
+        if the_plan.has_changes and not (auto_approve or dry_run or plan_file):
+            confirm_apply()
         result = apply_and_report(
             loaded, client, opts, the_plan, prune=prune, dry_run=dry_run, record=record_applied
         )
@@ -170,50 +228,9 @@ def apply(
     finish(EXIT_OK if result.ok() else EXIT_ERROR)
 
 
-@click.command()
-@common
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report.")
-def drift(root: Path, env_name: str | None, insecure: bool, fmt: str, out: Path | None) -> None:
-    """Report where the engine differs from the repository's default branch (exit 3)."""
-    from reconciler.config import gitscope
-    from reconciler.render import drift as drifting
-
-    opts = options(root, env_name, insecure)
-    loaded = load_valid(opts)
-    with engine(loaded, opts) as client:
-        planned = make_plan(loaded, client, opts, prune=True, force=True)
-    the_plan = scoping.stamp(planned.plan, None, opts)
-    env = the_plan.environment or "default"
-    branch = scoping.branch_name(opts.root)
-    applied = gitscope.last_applied(opts.root, env) if the_plan.commit else None
-    if fmt == "json":
-        text = drifting.drift_json(
-            the_plan, branch=branch, commit=the_plan.commit, last_applied=applied
-        )
-    elif fmt == "markdown":
-        text = drifting.drift_markdown(
-            the_plan,
-            branch=branch,
-            commit=the_plan.commit,
-            last_applied=applied,
-            marker=f"<!-- polyant-gitops:drift:{env} -->",
-        )
-    else:
-        text = render.to_text(the_plan, color=_color())
-    if out:
-        write_file(out, text)
-    click.echo(text)
-    finish(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
-
-
 def _title(the_plan: object) -> str:
     env = getattr(the_plan, "environment", None)
     return f"polyant-gitops plan — {env}" if env else "polyant-gitops plan"
-
-
-def _color() -> bool:
-    return sys.stdout.isatty() and not context.environ().get("NO_COLOR")
 
 
 def register(group: click.Group) -> None:

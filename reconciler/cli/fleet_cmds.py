@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from reconciler.cli import context
-from reconciler.cli.options import common, finish, options, write_file
+from reconciler.cli.options import common, creating, finish, options, root_option
+from reconciler.cli.output import write_file
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import load_valid
 from reconciler.config.exportfiles import atomic_write
@@ -22,7 +23,7 @@ from reconciler.config.writer import INSTANCE_MODELINE, write_repo
 from reconciler.config.yamlio import Problems, dump_yaml, parse_yaml
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
-from reconciler.errors import EXIT_CHANGES, UsageError
+from reconciler.errors import EXIT_CHANGES, ArgumentError, UsageError
 from reconciler.fleet import bundle_in as bundles
 from reconciler.fleet import bundle_out as bundles_out
 from reconciler.fleet import compare as comparing
@@ -32,31 +33,36 @@ from reconciler.model.project import Scope
 from reconciler.plan.changes import LiveSnapshot, Notice
 from reconciler.render import compare as shown
 
-_ROOT = click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="The config repository.",
-)
-
 
 @click.command()
-@_ROOT
+@root_option
 @click.option("--env", "envs", multiple=True, help="Source, then target environment.")
 @click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback engine.")
-@click.option("--mode", type=click.Choice(["both", "repo", "live"]), default="both")
+@click.option(
+    "--mode",
+    type=click.Choice(["both", "repo", "live"]),
+    default="both",
+    show_default=True,
+    help="Compare the repository's files, the live engines, or both.",
+)
 @click.option("--prune", is_flag=True, help="Show what the target has and the source lacks.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the output.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when the environments differ.")
 def compare(
-    *, root: Path, envs: tuple[str, ...], insecure: bool, mode: str, prune: bool, fmt: str,
+    *, root: Path | None, envs: tuple[str, ...], insecure: bool, mode: str, prune: bool, fmt: str,
     out: Path | None, detailed_exitcode: bool,
 ) -> None:  # fmt: skip
     """Show what promoting the first --env to the second would change (repo and live)."""
     if len(envs) != 2 or envs[0] == envs[1]:
-        raise UsageError("compare needs two different environments: --env SOURCE --env TARGET")
+        raise ArgumentError("compare needs two different environments: --env SOURCE --env TARGET")
     source, target = (options(root, name, insecure) for name in envs)
     from_repo, to_repo = load_valid(source), load_valid(target)
     result = shown.Comparison(envs[0], envs[1])
@@ -121,12 +127,12 @@ def bundle() -> None:
 @click.option("--full", is_flag=True, help="Write every field, even ones the files omit.")
 @click.option("--tasks", "with_tasks", is_flag=True, help="Write the bundles' scheduled tasks.")
 def bundle_import(
-    *, files: tuple[Path, ...], root: Path, env_name: str | None, insecure: bool, full: bool,
+    *, files: tuple[Path, ...], root: Path | None, env_name: str | None, insecure: bool, full: bool,
     with_tasks: bool,
 ) -> None:  # fmt: skip
     """Write engine export bundles (instance or skills catalog) into the repository's files."""
-    opts = options(root, env_name, insecure)
     parsed = [bundles.parse_bundle(_read(path), str(path)) for path in files]
+    opts = creating(root, env_name, insecure)  # after parsing: a bad file creates nothing
     loaded = load_repo(opts.root, env=opts.env_name)
     scope = loaded.project.scope_for(loaded.environment)
     imported = bundles.import_bundles(parsed, loaded.state.instances, scope, with_tasks=with_tasks)
@@ -176,13 +182,24 @@ def _drop_fresh_actions(root: Path, fresh: dict[str, set[tuple[str, str]]]) -> N
 @common
 @click.option("--instance", "slug", help="The instance to export.")
 @click.option("--skills", is_flag=True, help="The catalog bundle (of the instance's skills).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The bundle file to write.",
+)
 def bundle_export(
-    *, root: Path, env_name: str | None, insecure: bool, slug: str | None, skills: bool, out: Path
+    *,
+    root: Path | None,
+    env_name: str | None,
+    insecure: bool,
+    slug: str | None,
+    skills: bool,
+    out: Path,
 ) -> None:
     """Write engine import bundles from the repository (no engine needed, no secret values)."""
     if slug is None and not skills:
-        raise UsageError("bundle export needs --instance SLUG and/or --skills")
+        raise ArgumentError("bundle export needs --instance SLUG and/or --skills")
     loaded = load_valid(options(root, env_name, insecure))
     now, notices = datetime.now(UTC), list[Notice]()
     chosen = set(loaded.state.skills)

@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.context import Options
-from reconciler.config.exportfiles import atomic_write
+from reconciler.cli.targets import Targets
+from reconciler.config.discover import config_root
+from reconciler.config.scaffold import scaffold
+from reconciler.config.tree import PROJECT_FILE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,19 +23,25 @@ def common(func: F) -> F:
         "--insecure", is_flag=True, help="Allow plain http to a non-loopback engine."
     )(func)
     func = click.option("--env", "env_name", help="Environment of polyant.yaml to use.")(func)
-    func = click.option(
+    return root_option(func)
+
+
+def root_option(func: F) -> F:
+    """--root: the one way every command names the config repository."""
+    return click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path(),
-        show_default=True,
-        help="The config repository.",
+        default=None,
+        help="The config repository (default: the nearest folder upward holding polyant.yaml).",
     )(func)
-    return func
 
 
-def options(root: Path, env_name: str | None, insecure: bool) -> Options:
-    """Bundle the common option values."""
-    return Options(root=root.resolve(), env_name=env_name, insecure=insecure)
+def options(
+    root: Path | None, env_name: str | None, insecure: bool, *, create: bool = False
+) -> Options:
+    """Bundle the common option values; the root is found (or refused) here, once."""
+    found = config_root(root, Path.cwd(), create=create)
+    return Options(root=found, env_name=env_name, insecure=insecure)
 
 
 def finish(code: int) -> None:
@@ -40,9 +49,33 @@ def finish(code: int) -> None:
     click.get_current_context().exit(code)
 
 
-def write_file(path: Path, content: str | bytes) -> None:
-    """Write an output file (plan, report, bundle) atomically; text ends with a newline."""
-    if isinstance(content, str):
-        content = (content if content.endswith("\n") else content + "\n").encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, content)
+def creating(root: Path | None, env_name: str | None, insecure: bool) -> Options:
+    """Options for a command that fills a repository (export, bundle import): a folder
+    without polyant.yaml gets a minimal one, so what it writes validates and plans."""
+    opts = options(root, env_name, insecure, create=True)
+    for rel in scaffold(opts.root, only=(PROJECT_FILE,)).written:
+        click.echo(f"wrote {rel} (a minimal one: review its environments)", err=True)
+    return opts
+
+
+def targeting(func: F) -> F:
+    """--instance and --skill (repeatable globs): plan, apply or drift only those objects."""
+    func = click.option(
+        "--skill",
+        "target_skills",
+        multiple=True,
+        metavar="GLOB",
+        help="Only this catalog skill (repeatable, glob allowed, e.g. 'faq-*').",
+    )(func)
+    return click.option(
+        "--instance",
+        "target_instances",
+        multiple=True,
+        metavar="GLOB",
+        help="Only this instance and the skills it assigns (repeatable, glob allowed).",
+    )(func)
+
+
+def targets_of(instances: tuple[str, ...], skills: tuple[str, ...]) -> Targets:
+    """The Targets of a run's --instance and --skill values."""
+    return Targets(instances=instances, skills=skills)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from reconciler import core
 from reconciler.cli import context
 from reconciler.cli.progress import Progress
+from reconciler.cli.targets import Targets, narrow
 from reconciler.config.load import LoadedRepo, load_repo
 from reconciler.config.validate import against_engine
 from reconciler.engine.client import EngineClient
@@ -43,6 +44,7 @@ def make_plan(
     force: bool,
     only: Collection[str] | None = None,
     shard: tuple[int, int] | None = None,
+    targets: Targets | None = None,
 ) -> core.Planned:
     """Plan through the core with the selected environment and the CLI's secrets."""
     env_name, _ = context.selected_env(loaded.project, opts.env_name)
@@ -54,6 +56,9 @@ def make_plan(
         policy,
         supplied=supplied_secret_vars(loaded),
         check=lambda live: _check_against_engine(loaded, live),
+        refine=(lambda plan, live: narrow(plan, targets, loaded.state, live.state))
+        if targets
+        else None,
     )
 
 

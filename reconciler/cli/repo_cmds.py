@@ -7,18 +7,18 @@ from pathlib import Path
 import click
 
 from reconciler.cli import context
-from reconciler.cli.options import finish
+from reconciler.cli.options import finish, options, root_option
 from reconciler.config.load import load_repo
 from reconciler.config.schema import write_schemas
 from reconciler.config.validate import format_problem
 
 
 @click.command()
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path())
+@root_option
 @click.option("--env", "env_name", help="Resolve variables and overrides of this environment.")
-def validate(root: Path, env_name: str | None) -> None:
+def validate(root: Path | None, env_name: str | None) -> None:
     """Check the repository; every problem at once as file:line:col (exit 1 on errors)."""
-    loaded = load_repo(root.resolve(), env=env_name)  # validates; raises on errors
+    loaded = load_repo(options(root, env_name, False).root, env=env_name)  # validates once
     problems = loaded.findings
     github = context.in_github_actions()
     for problem in problems:
@@ -38,10 +38,10 @@ def validate(root: Path, env_name: str | None) -> None:
 
 
 @click.command()
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=Path())
-def schema(root: Path) -> None:
+@root_option
+def schema(root: Path | None) -> None:
     """Write JSON Schemas to .schemas/ for editor completion (yaml-language-server)."""
-    for path in write_schemas(root.resolve()):
+    for path in write_schemas(options(root, None, False).root):
         click.echo(f"wrote {path}")
     finish(0)
 

@@ -9,6 +9,7 @@ import click
 from reconciler import core
 from reconciler.cli import context, scoping
 from reconciler.cli.pipeline import make_plan, supplied_secret_vars
+from reconciler.cli.targets import Targets
 from reconciler.config import gitscope
 from reconciler.config.load import LoadedRepo
 from reconciler.engine.client import EngineClient
@@ -30,6 +31,7 @@ def plan_to_apply(
     ref: str | None,
     shard: str | None,
     expect_checksum: str | None,
+    targets: Targets | None = None,
 ) -> Plan:
     """A fresh plan, or the saved one re-checked against the engine; refuses what moved."""
     saved = _load_saved(plan_file) if plan_file else None
@@ -37,12 +39,33 @@ def plan_to_apply(
         _check_target(saved, loaded, client, opts)
         if any(c.action == "delete" for c in saved.changes) and not prune:
             raise PlanError("the saved plan deletes objects: pass --prune to apply it")
-    scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard)
+        targets = _saved_targets(saved, targets)
+    scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard, targets=targets)
     only = set(saved.scope) if saved and saved.scope is not None else scoped.only
-    fresh = make_plan(loaded, client, opts, prune=prune, force=force, only=only, shard=scoped.shard)
+    fresh = make_plan(
+        loaded,
+        client,
+        opts,
+        prune=prune,
+        force=force,
+        only=only,
+        shard=scoped.shard,
+        targets=scoped.targets,
+    )
     the_plan = scoping.stamp(fresh.plan, scoped, opts)
     core.require_reviewed(the_plan, fresh.live, saved=saved, checksum=expect_checksum)
     return the_plan
+
+
+def _saved_targets(saved: Plan, given: Targets | None) -> Targets:
+    """A saved plan applies exactly the targets it was made with; others are refused."""
+    recorded = Targets.from_list(saved.targets or [])
+    if given and given != recorded:
+        raise PlanError(
+            f"the saved plan was made for {recorded.describe() or 'every object'}, "
+            f"not {given.describe()}: apply it without --instance/--skill, or plan again"
+        )
+    return recorded
 
 
 def _load_saved(path: Path) -> Plan:

@@ -9,10 +9,11 @@ from pathlib import Path
 import git
 
 from reconciler.cli import context
+from reconciler.cli.targets import Targets, instance_slugs
 from reconciler.config import gitscope
 from reconciler.config.load import LoadedRepo
 from reconciler.engine.client import EngineClient
-from reconciler.errors import UsageError
+from reconciler.errors import ArgumentError
 from reconciler.plan.changes import Notice, Plan
 
 
@@ -24,6 +25,7 @@ class Scoped:
     reasons: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
     shard: tuple[int, int] | None = None
+    targets: Targets = field(default_factory=Targets)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -31,9 +33,9 @@ def parse_shard(text: str) -> tuple[int, int]:
     try:
         index, count = (int(part) for part in text.split("/", 1))
     except ValueError:
-        raise UsageError(f"--shard {text!r} must look like I/N, e.g. 1/4") from None
+        raise ArgumentError(f"--shard {text!r} must look like I/N, e.g. 1/4") from None
     if not 1 <= index <= count:
-        raise UsageError(f"--shard {text!r}: I must be between 1 and N")
+        raise ArgumentError(f"--shard {text!r}: I must be between 1 and N")
     return index, count
 
 
@@ -50,9 +52,11 @@ def resolve(
     *,
     ref: str | None,
     shard: str | None,
+    targets: Targets | None = None,
 ) -> Scoped:
-    """Narrow a run to the instances a git change touches and/or to one shard."""
-    if ref is None and shard is None:
+    """Narrow a run to the instances a git change touches, one shard and/or the targets."""
+    targets = targets or Targets()
+    if ref is None and shard is None and not targets:
         return Scoped(only=None)
     name, _ = context.selected_env(loaded.project, opts.env_name)
     scope = loaded.project.scope_for(name)
@@ -78,7 +82,15 @@ def resolve(
         index, count = parsed
         only = {s for s in only if shard_of(s, count) == index}
         reasons.append(f"shard {index}/{count}")
-    return Scoped(only=only, reasons=reasons, left_out=sorted(universe - only), shard=parsed)
+    if targets:
+        only &= instance_slugs(targets, universe)
+    return Scoped(
+        only=only,
+        reasons=reasons,
+        left_out=sorted(universe - only),
+        shard=parsed,
+        targets=targets,
+    )
 
 
 def _live_slugs(client: EngineClient) -> list[str]:

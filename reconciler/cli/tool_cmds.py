@@ -12,24 +12,78 @@ from reconciler.errors import UsageError
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=4000, show_default=True, type=int)
-@click.option("--seed", "seed_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=4000, show_default=True, type=int, help="Port to listen on (0: any free)."
+)
+@click.option(
+    "--seed",
+    "seed_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Start with the state in this JSON seed file instead of an empty engine.",
+)
 @click.option("--time-scale", default=1.0, show_default=True, help="Run the throttle faster.")
 def sandbox(host: str, port: int, seed_file: Path | None, time_scale: float) -> None:
-    """Serve a Polyant-compatible engine in memory (tests, demos, rehearsing applies)."""
-    from reconciler.sandbox.server import serve
+    """Serve a Polyant-compatible engine in memory (tests, demos, rehearsing applies).
+
+    \b
+    Environment:
+      POLYANT_SANDBOX_TOKEN  the bearer token to accept (else one is generated and printed)
+      AUTH_SECRET            also accept session tokens minted from this secret
+
+    It prints its URL and `export POLYANT_URL=... POLYANT_TOKEN=...` lines to paste
+    into another shell; stop it with Ctrl-C.
+    """
+    try:
+        from reconciler.sandbox.server import serve
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"starlette", "uvicorn"}:
+            raise
+        raise UsageError(
+            f"the sandbox needs its web server ({exc.name} is not installed): "
+            "pipx install 'polyant-gitops[sandbox]' (or pip install 'polyant-gitops[sandbox]')"
+        ) from exc
 
     env = context.environ()
-    serve(
-        host=host,
-        port=port,
-        static_token=env.get("POLYANT_SANDBOX_TOKEN") or None,
-        auth_secret=env.get("AUTH_SECRET") or None,
-        seed_file=seed_file,
-        time_scale=time_scale,
-    )
+    announced = False
+
+    def announce(url: str, generated: str | None) -> None:
+        nonlocal announced
+        announced = True
+        for line in sandbox_banner(url, generated):
+            click.echo(line)
+
+    try:
+        serve(
+            host=host,
+            port=port,
+            static_token=env.get("POLYANT_SANDBOX_TOKEN") or None,
+            auth_secret=env.get("AUTH_SECRET") or None,
+            seed_file=seed_file,
+            time_scale=time_scale,
+            announce=announce,
+        )
+    except OSError as exc:
+        if announced:
+            raise
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+            "pick another --port (0 takes any free one)"
+        ) from exc
     finish(0)
+
+
+def sandbox_banner(url: str, generated: str | None) -> list[str]:
+    """What the sandbox prints once it listens: its URL and lines to paste elsewhere."""
+    lines = [f"sandbox engine listening on {url}"]
+    if generated is not None:
+        lines.append(f"generated bearer token: {generated}")
+    lines += ["", "In another shell:", f"  export POLYANT_URL={url}"]
+    if generated is not None:
+        lines.append(f"  export POLYANT_TOKEN={generated}")
+    else:
+        lines.append('  export POLYANT_TOKEN="$POLYANT_SANDBOX_TOKEN"  # the token it accepts')
+    return lines
 
 
 @click.command()
@@ -39,7 +93,12 @@ def sandbox(host: str, port: int, seed_file: Path | None, time_scale: float) -> 
     show_default=True,
     help="Variable holding the engine's AUTH_SECRET (never pass it as an argument).",
 )
-@click.option("--email", default="polyant-gitops@localhost", show_default=True)
+@click.option(
+    "--email",
+    default="polyant-gitops@localhost",
+    show_default=True,
+    help="The user the token names.",
+)
 @click.option("--ttl", default=3600, show_default=True, help="Seconds until the token expires.")
 def token(secret_env: str, email: str, ttl: int) -> None:
     """Mint an engine session token from AUTH_SECRET (prints only the token)."""
@@ -59,7 +118,10 @@ def github() -> None:
 
 @github.command("comment")
 @click.option(
-    "--body-file", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+    "--body-file",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Markdown file with the comment's body.",
 )
 @click.option("--marker", required=True, help="Hidden marker that identifies the comment.")
 @click.option("--pr", type=int, help="Pull request number (default: from the event).")
@@ -78,9 +140,16 @@ def github_comment(body_file: Path, marker: str, pr: int | None) -> None:
 
 
 @github.command("drift-issue")
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--label", default="polyant-drift", show_default=True)
-@click.option("--env", "env_name", required=True)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The drift report (drift --format markdown --out FILE).",
+)
+@click.option(
+    "--label", default="polyant-drift", show_default=True, help="Label marking drift issues."
+)
+@click.option("--env", "env_name", required=True, help="The environment the report is about.")
 @click.option("--clean", is_flag=True, help="No drift: close the open issue.")
 def github_drift_issue(report_file: Path | None, label: str, env_name: str, clean: bool) -> None:
     """Open, update or close the drift issue of one environment."""
@@ -97,7 +166,9 @@ def github_drift_issue(report_file: Path | None, label: str, env_name: str, clea
 
 @github.command("reviewed-checksum")
 @click.option("--sha", required=True, help="The merge commit being applied.")
-@click.option("--env", "env_name", required=True)
+@click.option(
+    "--env", "env_name", required=True, help="Plan key: environment, or ENV:I/N for a shard."
+)
 def github_reviewed_checksum(sha: str, env_name: str) -> None:
     """Print the plan checksum reviewed on the pull request that merged `sha` (or nothing)."""
     from reconciler.github import api as gh

@@ -24,7 +24,7 @@ from reconciler.config.tree import INSTANCE_FILE, PROJECT_FILE, SKILL_FILE, Tree
 from reconciler.config.validate import validate_state
 from reconciler.config.variables import substitute
 from reconciler.config.yamlio import Doc, Problems, plain
-from reconciler.errors import ConfigError, Problem, UsageError
+from reconciler.errors import ArgumentError, ConfigError, Problem
 from reconciler.model import checks
 from reconciler.model.managed import normalize
 from reconciler.model.objects import Instance, Skill, State
@@ -101,7 +101,7 @@ def _environment(project: Project, env: str | None, pdoc: Doc, problems: Problem
     if env is not None:
         if env not in project.environments:
             known = ", ".join(names) or "none"
-            raise UsageError(
+            raise ArgumentError(
                 f"environment {env!r} is not defined in polyant.yaml (defined: {known})"
             )
         return env

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
@@ -11,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler.config.hints import unknown_field_hint
 from reconciler.errors import Problem
 from reconciler.model.checks import SECRET_KEY_RE
 from reconciler.model.objects import Instance, Skill
@@ -110,9 +110,7 @@ def _message(kind: str, loc: tuple[Any, ...], msg: str, data: Any) -> str:
     if kind == "missing":
         return f"required field {name!r} is missing; add it"
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(name, sorted(KNOWN_FIELDS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else "; check the spelling"
-        return f"unknown field {name!r}{hint}"
+        return f"unknown field {name!r}{unknown_field_hint(name, KNOWN_FIELDS)}"
     if kind == "string_type" and isinstance(value, (int, float, bool)):
         return f"{msg}; put the value in quotes"
     if kind in {"bool_type", "bool_parsing"}:

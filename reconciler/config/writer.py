@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,12 +47,14 @@ def write_repo(
     agent_owned_prompts: Collection[str] = AGENT_OWNED_SECTIONS,
     full: bool = False,
     variables: Mapping[str, str] | None = None,
+    before_write: Callable[[list[Path]], None] | None = None,
 ) -> WriteResult:
     """Write `state` into the repo at `root`; nothing is written unless every object renders.
 
     Existing files are merged: unchanged ones are not touched at all, changed ones keep the
     user's comments, key order and choice of managed fields (all fields when `full`).
     `variables` resolve `${var}` in existing files so templated values are kept.
+    `before_write` sees the existing files about to change or go, and may refuse.
     """
     files = FileSet(root.resolve())
     writer = _Writer(files, Merger(dict(variables or {})), full, set(agent_owned_prompts))
@@ -65,6 +67,9 @@ def write_repo(
             writer.guard(problems, f"skill {slug!r}", writer.skill, slug, skill)
     if problems:
         raise ConfigError(problems)
+    if before_write is not None:
+        changing = [p for p, data in files.writes.items() if files.current(p) not in (None, data)]
+        before_write(changing + [p for p in files.removals if files.exists(p)])
     try:
         return _commit(files)
     except OSError as exc:  # disk full, permissions: one clear line, never a traceback

@@ -27,6 +27,7 @@ from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from reconciler.config.hints import yaml_hint
 from reconciler.errors import Problem
 
 MAX_FILE_BYTES = 1024 * 1024  # yaml and md files; larger ones are refused unread
@@ -283,7 +284,8 @@ def _yaml_message(exc: MarkedYAMLError) -> str:
     problem = str(exc.problem or exc.context or "invalid YAML")
     if "'\\t'" in problem:
         return _TAB_MSG
-    return f"invalid YAML: {problem}"
+    hint = yaml_hint(f"{problem} {exc.context or ''}")
+    return f"invalid YAML: {problem}" + (f"; {hint}" if hint else "")
 
 
 def dump_yaml(data: Any, *, modeline: str | None = None) -> str:

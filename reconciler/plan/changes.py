@@ -68,6 +68,7 @@ class Plan:
     commit: str | None = None
     scope: tuple[str, ...] | None = None
     left_out: tuple[str, ...] = ()
+    targets: tuple[str, ...] | None = None  # --instance/--skill patterns of a targeted plan
 
     @property
     def fingerprints(self) -> Mapping[str, str]:

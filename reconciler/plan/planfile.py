@@ -45,6 +45,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "commit": plan.commit,
         "scope": None if plan.scope is None else list(plan.scope),
         "leftOut": list(plan.left_out),
+        **({"targets": plan.targets} if plan.targets is not None else {}),
         "summary": plan.counts(),
         "unsafe": plan.unsafe,
         "unsafeReasons": list(plan.unsafe_reasons),
@@ -117,6 +118,7 @@ def _plan(data: dict[str, Any]) -> Plan:
         commit=data["commit"],
         scope=None if data["scope"] is None else tuple(str(s) for s in data["scope"]),
         left_out=tuple(str(k) for k in data["leftOut"]),
+        targets=None if data.get("targets") is None else tuple(str(t) for t in data["targets"]),
     )
 
 

@@ -32,6 +32,8 @@ from reconciler.render.values import (
 __all__ = ["NO_CHANGES", "to_json", "to_markdown", "to_text"]
 
 NO_CHANGES = "No changes. The engine matches the repository."
+_UNMANAGED = "on the engine but not in the repository"
+_UNPLANNED = "outside the scope"
 _ANSI = {
     "+": "\x1b[32m",
     "-": "\x1b[31m",
@@ -63,7 +65,7 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
     paint = _painter(color)
     out = _banner(plan) + _notices(plan, paint)
     if not plan.changes:
-        out.append(NO_CHANGES)
+        out.append(no_changes_line(plan))
     for change in plan.changes:
         out += [*_change(change, paint), ""]
     if plan.changes:
@@ -126,3 +128,26 @@ def _field(field: FieldChange, paint: Paint) -> list[str]:
 def _diff_line(line: str, paint: Paint) -> str:
     style = line[:1] if line[:1] in "+-@" else ""
     return paint(style, line) if style else line
+
+
+def no_changes_line(plan: Plan) -> str:
+    """ "No changes", saying so when the notes above list what the repository leaves alone.
+
+    "The engine matches the repository" would be false beside notes about engine objects
+    the repository does not manage: those are counted instead.
+    """
+    objects = {n.key for n in plan.notices if n.message.startswith(_UNMANAGED)}
+    settings = [
+        n for n in plan.notices if _UNMANAGED in n.message and not n.message.startswith(_UNMANAGED)
+    ]
+    skipped = {n.key for n in plan.notices if _UNPLANNED in n.message}
+    extras = [f"{len(objects)} engine object(s) it does not manage"] if objects else []
+    extras += [f"{len(settings)} engine setting(s) it does not manage"] if settings else []
+    extras += [f"{len(skipped)} object(s) outside the scope"] if skipped else []
+    if not extras:
+        return NO_CHANGES
+    return (
+        "No changes to what this repository manages. Left as they are (noted above): "
+        + ", ".join(extras)
+        + "."
+    )

@@ -8,6 +8,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -188,8 +189,13 @@ def serve(
     seed_file: Path | None,
     time_scale: float = 1.0,
     limit: int = 30,
+    announce: Callable[[str, str | None], None] | None = None,
 ) -> None:
-    """Run the sandbox in the foreground until interrupted (for the CLI)."""
+    """Run the sandbox in the foreground until interrupted (for the CLI).
+
+    ``announce(url, generated_token)`` is called once the socket listens; the token is
+    None when the caller supplied one (static token or AUTH_SECRET).
+    """
     server = SandboxServer(
         host=host,
         port=port,
@@ -200,8 +206,10 @@ def serve(
         limit=limit,
     )
     sock = server._bind()
-    if static_token is None and auth_secret is None:
-        log.warning("sandbox: generated bearer token %s", server.token)
-    log.info("sandbox engine listening on %s", server.url)
+    generated = server.token if static_token is None and auth_secret is None else None
+    if announce is not None:
+        announce(server.url, generated)
+    else:
+        log.info("sandbox engine listening on %s", server.url)
     uvicorn_server = uvicorn.Server(server._config())
     asyncio.run(server._serve(uvicorn_server, sock))

@@ -12,7 +12,7 @@ from tests.cli.helpers import cli
 
 def _apply(root: Path, state: State, env: dict[str, str]) -> None:
     write_repo(root, state)
-    run = cli(["apply", "--root", str(root)], env)
+    run = cli(["apply", "--auto-approve", "--root", str(root)], env)
     assert run.code == 0, run.text
 
 

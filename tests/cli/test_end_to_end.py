@@ -17,7 +17,7 @@ from tests.cli.helpers import (
 
 
 def test_validate_passes_on_the_example_repo(examples_root: Path) -> None:
-    run = cli(["validate", str(examples_root)])
+    run = cli(["validate", "--root", str(examples_root)])
     assert run.code == 0, run.text
     assert "ok:" in run.out
 
@@ -31,7 +31,9 @@ def test_example_repo_applies_and_converges(
     assert first.code == 3, first.text
     assert "instance/helpdesk" in first.out and "create" in first.out
 
-    applied = cli(["apply", "--root", str(root), "--report", str(tmp_path / "r.json")], env)
+    applied = cli(
+        ["apply", "--auto-approve", "--root", str(root), "--report", str(tmp_path / "r.json")], env
+    )
     assert applied.code == 0, applied.text
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["results"], report
@@ -40,7 +42,7 @@ def test_example_repo_applies_and_converges(
     assert again.code == 0, again.text
 
     sandbox.reset_requests()
-    second = cli(["apply", "--root", str(root)], env)
+    second = cli(["apply", "--auto-approve", "--root", str(root)], env)
     assert second.code == 0, second.text
     assert writes(sandbox.requests) == [], "a second apply must write nothing"
     assert_no_canary(first.text, applied.text, again.text, second.text, all_files_text(tmp_path))
@@ -51,14 +53,14 @@ def test_export_round_trips_to_an_empty_plan(
 ) -> None:
     root = copy_examples(tmp_path / "repo")
     env = {**engine_env, **CANARIES}
-    assert cli(["apply", "--root", str(root)], env).code == 0
+    assert cli(["apply", "--auto-approve", "--root", str(root)], env).code == 0
 
     exported = tmp_path / "exported"
     exported.mkdir()
     (exported / "polyant.yaml").write_text((root / "polyant.yaml").read_text())
     first = cli(["export", "--root", str(exported)], env)
     assert first.code == 0, first.text
-    assert cli(["validate", str(exported)]).code == 0
+    assert cli(["validate", "--root", str(exported)]).code == 0
     snapshot = {p: p.read_bytes() for p in exported.rglob("*") if p.is_file()}
 
     plan = cli(["plan", "--root", str(exported), "--detailed-exitcode"], env)

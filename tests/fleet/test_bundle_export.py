@@ -116,5 +116,5 @@ def test_catalog_only_export_and_clear_errors(tmp_path: Path) -> None:
     )
     assert missing.code == 1 and "no instance 'nope'" in missing.err and "helpdesk" in missing.err
     neither = cli(["bundle", "export", "--root", str(root), "--out", str(out)])
-    assert neither.code == 1 and "--instance SLUG and/or --skills" in neither.err
+    assert neither.code == 2 and "--instance SLUG and/or --skills" in neither.err
     assert all(v not in out.read_text() for v in CANARY_VALUES)

@@ -56,7 +56,7 @@ def test_engine_bundles_import_into_files_that_plan_to_nothing(
     assert "cannot carry thinkingEnabled" in run.err
     assert "definition 'Won' of event source 'Deals' has no interpretationPrompt" in run.err
     assert "never run" not in run.err  # API tasks are never in an export: nothing to warn
-    assert cli(["validate", str(root)]).code == 0
+    assert cli(["validate", "--root", str(root)]).code == 0
 
     for extra in ([], ["--prune"]):
         plan = cli(["plan", "--root", str(root), "--detailed-exitcode", *extra], _env(seeded))

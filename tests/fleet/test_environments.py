@@ -15,8 +15,8 @@ def test_each_environment_gets_its_own_values(
 ) -> None:
     root = str(fleet_repo)
     for env in ("staging", "production"):
-        assert cli(["validate", root, "--env", env]).code == 0
-        applied = cli(["apply", "--root", root, "--env", env], fleet_env)
+        assert cli(["validate", "--root", root, "--env", env]).code == 0
+        applied = cli(["apply", "--auto-approve", "--root", root, "--env", env], fleet_env)
         assert applied.code == 0, applied.text
         again = cli(["plan", "--root", root, "--env", env, "--detailed-exitcode"], fleet_env)
         assert again.code == 0, again.text
@@ -36,7 +36,7 @@ def test_each_environment_gets_its_own_values(
 def test_plan_for_one_environment_never_touches_the_other(
     fleet_repo: Path, engines: Engines, fleet_env: dict[str, str]
 ) -> None:
-    run = cli(["apply", "--root", str(fleet_repo), "--env", "staging"], fleet_env)
+    run = cli(["apply", "--auto-approve", "--root", str(fleet_repo), "--env", "staging"], fleet_env)
     assert run.code == 0, run.text
     assert [r for r in engines.production.requests if r.method != "GET"] == []
     assert "helpdesk" not in live_state(engines.production).instances
@@ -45,7 +45,7 @@ def test_plan_for_one_environment_never_touches_the_other(
 def test_an_undefined_variable_fails_validation_with_file_and_line(fleet_repo: Path) -> None:
     path = fleet_repo / "instances/helpdesk/instance.yaml"
     path.write_text(path.read_text().replace("${team}", "${teem}"))
-    run = cli(["validate", str(fleet_repo), "--env", "production"])
+    run = cli(["validate", "--root", str(fleet_repo), "--env", "production"])
     assert run.code == 1
     assert re.search(r"instances/helpdesk/instance\.yaml:2:\d+: .*variable 'teem'", run.err), (
         run.err
@@ -59,7 +59,7 @@ def test_a_variable_missing_in_one_environment_fails_only_there(
 ) -> None:
     yaml = fleet_repo / "polyant.yaml"
     yaml.write_text(yaml.read_text().replace('      digestChannel: "#helpdesk"\n', ""))
-    assert cli(["validate", str(fleet_repo), "--env", "staging"]).code == 0
+    assert cli(["validate", "--root", str(fleet_repo), "--env", "staging"]).code == 0
     run = cli(["plan", "--root", str(fleet_repo), "--env", "production"], fleet_env)
     assert run.code == 1
     assert re.search(r"instances/helpdesk/instance\.yaml:\d+:\d+: .*'digestChannel'", run.err)
@@ -68,7 +68,7 @@ def test_a_variable_missing_in_one_environment_fails_only_there(
 def test_an_override_of_an_unknown_instance_is_reported_in_polyant_yaml(fleet_repo: Path) -> None:
     yaml = fleet_repo / "polyant.yaml"
     yaml.write_text(yaml.read_text().replace("      helpdesk:\n", "      helpdessk:\n"))
-    run = cli(["validate", str(fleet_repo), "--env", "staging"])
+    run = cli(["validate", "--root", str(fleet_repo), "--env", "staging"])
     assert run.code == 1
     assert re.search(r"polyant\.yaml:\d+:\d+: .*helpdessk", run.err), run.err
 
@@ -77,7 +77,7 @@ def test_an_unknown_environment_is_a_clear_error(
     fleet_repo: Path, fleet_env: dict[str, str]
 ) -> None:
     run = cli(["plan", "--root", str(fleet_repo), "--env", "prod"], fleet_env)
-    assert run.code == 1
+    assert run.code == 2  # a usage error
     assert "'prod'" in run.err and "production" in run.err
 
 
@@ -97,7 +97,12 @@ def test_literal_dollar_braces_survive(
     path = fleet_repo / "instances/assistant/instance.yaml"
     path.write_text(path.read_text().replace("General assistant", "Costs $${price} per seat"))
     write(fleet_repo / "instances/assistant/prompts/01-identity.md", "Hi ${not_a_variable}\n")
-    assert cli(["apply", "--root", str(fleet_repo), "--env", "staging"], fleet_env).code == 0
+    assert (
+        cli(
+            ["apply", "--auto-approve", "--root", str(fleet_repo), "--env", "staging"], fleet_env
+        ).code
+        == 0
+    )
     live = live_state(engines.staging).instances["assistant"]
     assert live.description == "Costs ${price} per seat"
     # Prompt files are Markdown, not templates: their text goes to the engine as written.

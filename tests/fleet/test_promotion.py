@@ -16,7 +16,7 @@ from tests.fleet.seeds import CANARIES, helpdesk, write_seed
 
 def _apply_both(root: Path, env: dict[str, str]) -> None:
     for name in ("staging", "production"):
-        run = cli(["apply", "--root", str(root), "--env", name], env)
+        run = cli(["apply", "--auto-approve", "--root", str(root), "--env", name], env)
         assert run.code == 0, run.text
 
 
@@ -36,7 +36,12 @@ def test_promoting_a_change_from_staging_to_production(
 
     # A change lands in the repo and is applied to staging only.
     write(fleet_repo / "instances/helpdesk/prompts/01-identity.md", "You are the new helpdesk.\n")
-    assert cli(["apply", "--root", str(fleet_repo), "--env", "staging"], fleet_env).code == 0
+    assert (
+        cli(
+            ["apply", "--auto-approve", "--root", str(fleet_repo), "--env", "staging"], fleet_env
+        ).code
+        == 0
+    )
 
     code, out, _ = _compare(fleet_repo, fleet_env, "--mode", "live", "--format", "json")
     assert code == 3
@@ -51,7 +56,12 @@ def test_promoting_a_change_from_staging_to_production(
     plan = cli(["plan", "--root", str(fleet_repo), "--env", "production", "--detailed-exitcode"],
                fleet_env)  # fmt: skip
     assert plan.code == 3 and "prompts.01-identity" in plan.out
-    assert cli(["apply", "--root", str(fleet_repo), "--env", "production"], fleet_env).code == 0
+    assert (
+        cli(
+            ["apply", "--auto-approve", "--root", str(fleet_repo), "--env", "production"], fleet_env
+        ).code
+        == 0
+    )
     assert _compare(fleet_repo, fleet_env, "--mode", "live")[0] == 0
     prod = live_state(engines.production).instances["helpdesk"]
     assert prod.prompts["01-identity"].startswith("You are the new helpdesk.")
@@ -72,7 +82,12 @@ def test_the_repo_side_shows_the_designed_differences(
 def test_live_side_shows_what_only_one_engine_has(
     fleet_repo: Path, fleet_env: dict[str, str]
 ) -> None:
-    assert cli(["apply", "--root", str(fleet_repo), "--env", "staging"], fleet_env).code == 0
+    assert (
+        cli(
+            ["apply", "--auto-approve", "--root", str(fleet_repo), "--env", "staging"], fleet_env
+        ).code
+        == 0
+    )
     code, out, _ = _compare(fleet_repo, fleet_env, "--mode", "live")
     assert code == 3
     assert "+ create instance/helpdesk" in out and "+ create skill/faq-search" in out
@@ -97,7 +112,7 @@ def test_compare_needs_two_distinct_environments(
 ) -> None:
     for args in (["--env", "staging"], ["--env", "staging", "--env", "staging"]):
         run = cli(["compare", "--root", str(fleet_repo), *args], fleet_env)
-        assert run.code == 1
+        assert run.code == 2  # a usage error
         assert "two different environments" in run.err
 
 

@@ -3,7 +3,8 @@
 Each `run:` script is taken from the YAML and executed with the runner's default shell
 (`bash --noprofile --norc -eo pipefail`), the step's `env:` (values supplied here, as the
 runner would resolve them) and the runner's GITHUB_* variables, against the sandbox engine
-and the fake GitHub API. Only `.venv/bin/` is rewritten to this venv's absolute path.
+and the fake GitHub API. This venv's bin folder comes first on PATH, as the action's install
+step puts polyant-gitops on PATH on the runner.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Runner:
         declared = set(step.get("env", {})) | set(spec.get("env", {}))
         assert declared <= set(env), f"{name}: supply {sorted(declared - set(env))}"
         out = self.root.parent / f"out-{len(self.logs)}"
-        script = step["run"].replace(".venv/bin/", f"{BIN}/")
+        script = step["run"]
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             cwd=self.root,
@@ -68,7 +69,7 @@ def runner(tmp_path: Path, sandbox: SandboxServer, fake_github: FakeGitHub) -> R
     return Runner(
         tmp_path / "repo",
         {
-            "PATH": os.environ["PATH"],
+            "PATH": f"{BIN}:{os.environ['PATH']}",
             "HOME": str(tmp_path),
             "GITHUB_ACTIONS": "true",
             "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),

@@ -190,6 +190,7 @@ def test_reviewed_plan_is_applied_then_drift_is_reported(
     applied = cli(
         [
             "apply",
+            "--auto-approve",
             "--root",
             str(root),
             "--env",
@@ -286,6 +287,7 @@ def test_apply_refuses_a_change_set_other_than_the_reviewed_one(
     applied = cli(
         [
             "apply",
+            "--auto-approve",
             "--root",
             str(root),
             "--env",

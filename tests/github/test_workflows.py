@@ -50,7 +50,15 @@ def test_actionlint_is_clean() -> None:
 
 def test_zizmor_is_clean() -> None:
     done = subprocess.run(
-        [_tool("zizmor"), "--offline", "--no-progress", "--persona", "pedantic", str(WORKFLOWS)],
+        [
+            _tool("zizmor"),
+            "--offline",
+            "--no-progress",
+            "--persona",
+            "pedantic",
+            str(WORKFLOWS),
+            str(ROOT / "action.yml"),
+        ],
         check=False,
         capture_output=True,
         text=True,
@@ -60,10 +68,22 @@ def test_zizmor_is_clean() -> None:
 
 
 def test_every_action_is_pinned_by_sha_with_a_version_comment() -> None:
-    for name in NAMES:
-        for line in (WORKFLOWS / f"{name}.yml").read_text(encoding="utf-8").splitlines():
+    texts = [(WORKFLOWS / f"{name}.yml").read_text(encoding="utf-8") for name in NAMES]
+    for text in [*texts, (ROOT / "action.yml").read_text(encoding="utf-8")]:
+        for line in text.splitlines():
+            if re.match(r"\s*(- )?uses: \./ ", line):
+                continue  # this repository's own action.yml, at the checked-out commit
             if re.match(r"\s*(- )?uses:", line):
                 assert re.search(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d", line), line
+
+
+def test_the_engine_workflows_install_through_the_action() -> None:
+    for name in ("plan", "apply", "drift"):
+        for job in load(name)["jobs"].values():
+            uses = [s.get("uses") for s in job.get("steps", [])]
+            if "run" in str(job.get("steps")) and "polyant-gitops" in str(job.get("steps")):
+                assert "./" in uses, name
+            assert "./scripts/bootstrap" not in str(job.get("steps")), name
 
 
 def test_checkouts_never_persist_credentials() -> None:
@@ -154,3 +174,12 @@ def test_ci_runs_the_readme_test_command() -> None:
     runs = [s.get("run", "") for s in steps("ci")]
     assert "./scripts/bootstrap" in runs and "./scripts/test" in runs
     assert any("mypy --strict" in r for r in runs) and any("ruff format --check" in r for r in runs)
+
+
+def test_ci_covers_every_supported_python_and_a_fresh_clone() -> None:
+    jobs = load("ci")["jobs"]
+    assert jobs["test"]["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+    fresh = " ".join(s.get("run", "") for s in jobs["fresh-clone"]["steps"])
+    assert "git clone" in fresh and "./scripts/demo" in fresh and "./scripts/test" in fresh
+    action = [s for s in jobs["action"]["steps"] if s.get("uses") == "./"]
+    assert action and action[0]["with"]["command"] == "validate"

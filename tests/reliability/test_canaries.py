@@ -98,7 +98,7 @@ def _scenario(tmp: Path, server: SandboxServer, log: io.StringIO) -> Sinks:
         **SECRETS_ENV,
     }
     r = ["--root", str(root)]
-    sinks.run("validate", ["validate", str(root)], env, 0)  # ROOT is positional here
+    sinks.run("validate", ["validate", "--root", str(root)], env, 0)
     sinks.run("plan text", ["plan", *r], env, 0)
     sinks.run(
         "plan json",
@@ -118,12 +118,24 @@ def _scenario(tmp: Path, server: SandboxServer, log: io.StringIO) -> Sinks:
     sinks.run("plan markdown", ["plan", *r, "--format", "markdown"], env, 0)
     faults = FaultPlan([FaultRule(FaultKind.ERROR, m) for m in CREDENTIAL_WRITES])
     server.set_faults(faults)
-    sinks.run("apply with 500s", ["apply", *r, "--report", str(tmp / "failed.json")], env, 1)
+    sinks.run(
+        "apply with 500s",
+        ["apply", "--auto-approve", *r, "--report", str(tmp / "failed.json")],
+        env,
+        1,
+    )
     server.set_faults(None)
     assert all(faults.fired), f"every credential write met a 500: {faults.fired}"
-    sinks.run("apply", ["apply", *r, "--report", str(tmp / "report.json")], env, 0)
+    sinks.run(
+        "apply", ["apply", "--auto-approve", *r, "--report", str(tmp / "report.json")], env, 0
+    )
     sinks.run("plan after", ["plan", *r, "--out", str(tmp / "plan2.json")], env, 0)
-    sinks.run("apply saved plan", ["apply", *r, "--plan", str(tmp / "plan2.json")], env, 0)
+    sinks.run(
+        "apply saved plan",
+        ["apply", "--auto-approve", *r, "--plan", str(tmp / "plan2.json")],
+        env,
+        0,
+    )
     sinks.run(
         "drift json", ["drift", *r, "--format", "json", "--out", str(tmp / "drift.json")], env, 0
     )

@@ -20,7 +20,7 @@ from tests.reliability.hostile_repo import write_base
 MAX_SECONDS = 5.0
 MAX_RSS_GROWTH = 256 * 1024 * 1024
 REPO_FILE = re.compile(
-    r"^(polyant\.yaml"
+    r"^(polyant\.yaml|\.schemas/(instance|polyant|skill)\.json"
     r"|instances/[a-z0-9_-]+/(instance\.yaml|icon\.(png|jpg|jpeg|webp)|prompts/0[1-8]-[a-z-]+\.md)"
     r"|skills/[a-z0-9-]+/(SKILL\.md|scripts/[A-Za-z0-9_][A-Za-z0-9._-]*))$"
 )

@@ -24,7 +24,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 def test_the_base_repo_is_valid(tmp_path: Path) -> None:
     write_base(tmp_path)
-    run = cli(["validate", str(tmp_path)])
+    run = cli(["validate", "--root", str(tmp_path)])
     assert run.code == 0, run.text
 
 
@@ -49,7 +49,7 @@ def test_hostile_file_is_one_clear_error(tmp_path: Path, case: Case) -> None:
     # Max RSS, not tracemalloc: tracing would slow the run and spoil the time bound.
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     start = time.monotonic()
-    run = cli(["validate", str(root)])
+    run = cli(["validate", "--root", str(root)])
     elapsed = time.monotonic() - start
     growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before
 

@@ -148,7 +148,8 @@ def test_empty_manual_tools_is_refused_before_any_call(tmp_path: Path) -> None:
     folder = tmp_path / "instances" / "bare"
     folder.mkdir(parents=True)
     (folder / "instance.yaml").write_text("name: Bare\nmanualTools: []\n")
-    run = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    (tmp_path / "polyant.yaml").write_text("{}\n")
+    run = CliRunner().invoke(main, ["validate", "--root", str(tmp_path)])
     assert run.exit_code == 1
     assert "instances/bare/instance.yaml:2:" in run.stderr
     assert "manualTools: [] would give the instance every tool" in run.stderr
