@@ -29,6 +29,16 @@ SKILL: dict[str, Any] = {
     "requiredTools": ["httpRequest"],
     "content": "# FAQ\n\nSearch the FAQ index and quote the best entry.\n",
 }
+# A second catalog skill whose only env value is plain: one more env GET per instance.
+SKILL_2: dict[str, Any] = {
+    "slug": "fleet-kb",
+    "name": "fleet-kb",
+    "description": "Search the team knowledge base",
+    "category": "support",
+    "requiredEnv": [{"name": "KB_INDEX", "description": "index name", "sensitive": False}],
+    "requiredTools": ["httpRequest"],
+    "content": "# KB\n\nSearch the knowledge base.\n",
+}
 PROJECT_YAML = """\
 version: 1
 scope:
@@ -50,6 +60,14 @@ def project() -> Project:
 def slug_of(i: int) -> str:
     """The slug of fleet instance `i`."""
     return f"agent-{i:04d}"
+
+
+def with_second_skill(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` also assigned SKILL_2, with its plain env value."""
+    slug = SKILL_2["slug"]
+    doc["skills"] = [*doc["skills"], {"slug": slug, "enabled": True, "autoLoad": False}]
+    doc["skillEnv"] = {**doc["skillEnv"], slug: {"KB_INDEX": f"kb-{doc['slug']}"}}
+    return doc
 
 
 def instance_doc(i: int) -> dict[str, Any]:

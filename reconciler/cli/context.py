@@ -7,11 +7,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from reconciler.engine.client import EngineConfig
 from reconciler.errors import ArgumentError, UsageError
 from reconciler.model.project import DEFAULT_TOKEN_ENV, DEFAULT_URL, Environment, Project
+
+if TYPE_CHECKING:  # the HTTP stack is imported by the commands that talk to an engine
+    from reconciler.engine.client import EngineConfig
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ def engine_config(project: Project, opts: Options) -> EngineConfig:
             f"no engine token: set {token_var} ({where} that variable; "
             "`polyant-gitops token` mints one from the engine's AUTH_SECRET)"
         )
+    from reconciler.engine.client import EngineConfig
+
     return EngineConfig(
         url=url.rstrip("/"),
         token=token,

@@ -119,7 +119,7 @@ def plan(
 ) -> None:
     """Show what apply would change on the engine."""
     opts = options(root, env_name, insecure)
-    loaded = load_valid(opts)
+    loaded = scoping.load_scoped(opts, ref=ref, shard=shard)
     targets = targets_of(target_instances, target_skills)
     with engine(loaded, opts) as client:
         scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard, targets=targets)
@@ -201,7 +201,10 @@ def apply(
     (--plan, already reviewed), --dry-run and --auto-approve do not ask.
     """
     opts = options(root, env_name, insecure)
-    loaded = load_valid(opts)
+    # A saved plan carries its own scope: load every folder it may name.
+    loaded = (
+        scoping.load_scoped(opts, ref=ref, shard=shard) if plan_file is None else load_valid(opts)
+    )
     with engine(loaded, opts) as client:
         the_plan = plan_to_apply(
             loaded,

@@ -36,8 +36,9 @@ def keep_overrides(
                     "override, which was left as it is: update polyant.yaml by hand"
                 )
                 notices.append(Notice("warning", f"instance/{slug}", message))
-            if isinstance(src.main.root, dict) and alias in src.main.root:
-                update[name] = _base_value(name, src.main.root[alias], loaded)
+            base = src.main.data()
+            if isinstance(base, dict) and alias in base:
+                update[name] = _base_value(name, base[alias], loaded)
         instances[slug] = inst.model_copy(update=update)
     return notices
 

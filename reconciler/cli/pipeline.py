@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 
 from reconciler import core
@@ -17,9 +17,11 @@ from reconciler.errors import ConfigError
 from reconciler.plan.changes import LiveSnapshot
 
 
-def load_valid(opts: context.Options) -> LoadedRepo:
-    """Load the repo and fail with every error-level problem at once."""
-    loaded = load_repo(opts.root, env=opts.env_name)  # validates; raises on errors
+def load_valid(
+    opts: context.Options, *, instances: Callable[[str], bool] | None = None
+) -> LoadedRepo:
+    """Load the repo (or the instance folders picked) and fail with every error at once."""
+    loaded = load_repo(opts.root, env=opts.env_name, instances=instances)  # validates
     for warning in loaded.findings:
         print(f"warning: {warning}", file=sys.stderr)
     return loaded

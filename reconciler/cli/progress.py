@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.progress import Progress as RichProgress
+if TYPE_CHECKING:  # rich costs a tenth of a second to import: only a terminal needs it
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
 
-from reconciler.engine.client import EngineClient
+    from reconciler.engine.client import EngineClient
 
 
 class Progress:
@@ -46,6 +47,10 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self._enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
+
             self._bar = RichProgress(
                 TextColumn("{task.description}"),
                 BarColumn(),

@@ -9,11 +9,12 @@ from pathlib import Path
 import git
 
 from reconciler.cli import context
+from reconciler.cli.pipeline import load_valid
 from reconciler.cli.targets import Targets, instance_slugs
 from reconciler.config import gitscope
-from reconciler.config.load import LoadedRepo
+from reconciler.config.load import LoadedRepo, load_project
 from reconciler.engine.client import EngineClient
-from reconciler.errors import ArgumentError
+from reconciler.errors import ArgumentError, GitOpsError
 from reconciler.plan.changes import Notice, Plan
 
 
@@ -45,6 +46,39 @@ def shard_of(slug: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count + 1
 
 
+def load_scoped(opts: context.Options, *, ref: str | None, shard: str | None) -> LoadedRepo:
+    """Load polyant.yaml, skills/ and only the instance folders this scoped run can plan.
+
+    A one-prompt --changed-since run then parses one instance folder, not the fleet.
+    """
+    picks: list[set[str]] = []
+    touched = gitscope.touched_since(opts.root, ref) if ref is not None else None
+    if ref is not None and touched is not None:
+        project = load_project(opts.root, env=opts.env_name).project
+        wanted = gitscope.instances_to_load(opts.root, touched, project)
+        if wanted is not None:
+            picks.append(wanted)
+    parsed = parse_shard(shard) if shard is not None else None
+    if not picks and parsed is None:
+        return _remember(load_valid(opts), ref, touched)
+
+    def pick(slug: str) -> bool:
+        in_shard = parsed is None or shard_of(slug, parsed[1]) == parsed[0]
+        return in_shard and all(slug in p for p in picks)
+
+    return _remember(load_valid(opts, instances=pick), ref, touched)
+
+
+def _remember(
+    loaded: LoadedRepo, ref: str | None, touched: gitscope.TouchedSet | None
+) -> LoadedRepo:
+    # `resolve` scopes by the very change set the load was narrowed to (one git diff, and
+    # no window for the work tree to move between the two).
+    if ref is not None and touched is not None:
+        loaded.touched[ref] = touched
+    return loaded
+
+
 def resolve(
     loaded: LoadedRepo,
     client: EngineClient,
@@ -61,11 +95,11 @@ def resolve(
     name, _ = context.selected_env(loaded.project, opts.env_name)
     scope = loaded.project.scope_for(name)
     live = [s for s in _live_slugs(client) if scope.has_instance(s)]
-    universe = set(loaded.state.instances) | set(live)
+    universe = set(loaded.state.instances) | loaded.folders | set(live)
     only: set[str] = set(universe)
     reasons: list[str] = []
     if ref is not None:
-        touched = gitscope.touched_since(opts.root, ref)
+        touched = loaded.touched.get(ref) or gitscope.touched_since(opts.root, ref)
         picked, why = gitscope.scope_instances(
             touched,
             loaded.state,
@@ -84,6 +118,7 @@ def resolve(
         reasons.append(f"shard {index}/{count}")
     if targets:
         only &= instance_slugs(targets, universe)
+    _check_loaded(loaded, only)
     return Scoped(
         only=only,
         reasons=reasons,
@@ -91,6 +126,16 @@ def resolve(
         shard=parsed,
         targets=targets,
     )
+
+
+def _check_loaded(loaded: LoadedRepo, only: set[str]) -> None:
+    """A scoped load must hold every repo instance the run plans, or the diff would see it
+    as missing from the repo (and plan its deletion)."""
+    missed = sorted(s for s in only if s in loaded.folders and s not in loaded.state.instances)
+    if missed:
+        raise GitOpsError(
+            f"instance folders changed while planning ({', '.join(missed[:5])}): run it again"
+        )
 
 
 def _live_slugs(client: EngineClient) -> list[str]:

@@ -35,6 +35,7 @@ from reconciler.model.project import Project
 __all__ = [
     "TouchedSet",
     "head_commit",
+    "instances_to_load",
     "last_applied",
     "project_at",
     "project_widening",
@@ -108,6 +109,44 @@ def touched_since(root: Path, ref: str) -> TouchedSet:
         base=base,
         ignored=tuple(sorted(found.ignored)),
     )
+
+
+def instances_to_load(root: Path, touched: TouchedSet, project: Project) -> set[str] | None:
+    """The instance folders a scoped run must load (None = all of them).
+
+    The touched folders, and when a skill changed every folder that may assign it: its
+    instance.yaml names the skill or uses a `${variable}`, or polyant.yaml overrides it. A
+    changed polyant.yaml may widen the plan to every instance (or reach live-only ones), so
+    it loads everything. Loading more than needed is only slower; `scoping` checks that
+    every instance it plans was loaded.
+    """
+    if touched.project_changed:
+        return None
+    out = set(touched.instances)
+    if touched.skills:
+        out |= {slug for env in project.environments.values() for slug in env.overrides}
+        needles = [s.encode("utf-8") for s in touched.skills] + [b"${"]
+        out |= _folders_mentioning(root / "instances", needles)
+    return out
+
+
+def _folders_mentioning(base: Path, needles: list[bytes]) -> set[str]:
+    """Instance folders whose defining file contains any of `needles` (or cannot be read)."""
+    out: set[str] = set()
+    try:
+        folders = list(base.iterdir())
+    except OSError:
+        return out
+    for folder in folders:
+        try:
+            data = (folder / _DEFINING_FILE["instance"]).read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            data = needles[0]  # unreadable: load it, and let the loader say why
+        if any(needle in data for needle in needles):
+            out.add(folder.name)
+    return out
 
 
 def project_at(root: Path, ref: str) -> Project | None:

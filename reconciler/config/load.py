@@ -5,13 +5,14 @@ Loading validates once (``config.validate``); the LoadedRepo carries the warning
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from ruamel.yaml.comments import CommentedMap
 
 from reconciler.config import skillfile
+from reconciler.config.docs import Doc
 from reconciler.config.loaded import LoadedRepo, Sources
 from reconciler.config.modelcheck import (
     RESERVED,
@@ -23,10 +24,10 @@ from reconciler.config.modelcheck import (
 from reconciler.config.tree import INSTANCE_FILE, PROJECT_FILE, SKILL_FILE, Tree
 from reconciler.config.validate import validate_state
 from reconciler.config.variables import substitute
-from reconciler.config.yamlio import Doc, Problems, plain
+from reconciler.config.yamlio import Problems, plain
 from reconciler.errors import ArgumentError, ConfigError, Problem
 from reconciler.model import checks
-from reconciler.model.managed import normalize
+from reconciler.model.managed import normalize_instance, normalize_skill
 from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project
 
@@ -35,23 +36,38 @@ M = TypeVar("M", Instance, Skill)
 ENV_NOTE = "pass --env or set defaultEnvironment in polyant.yaml"
 
 
-def load_repo(root: Path, *, env: str | None = None) -> LoadedRepo:
-    """Read and check the whole repo; raise ConfigError with every problem found at once."""
+def load_repo(
+    root: Path, *, env: str | None = None, instances: Callable[[str], bool] | None = None
+) -> LoadedRepo:
+    """Read and check the repo; raise ConfigError with every problem found at once.
+
+    `instances` picks the instance folders to load (a scoped run); polyant.yaml and every
+    skill are always loaded, and `folders` still lists every instance folder.
+    """
     tree = Tree(root.resolve(), Problems())
     project, pdoc = _load_project(tree)
     chosen = _environment(project, env, pdoc, tree.problems)
     loader = _Loader(tree, project, pdoc, chosen)
-    instances, skills = loader.instances(), loader.skills()
+    objects, skills = loader.instances(instances), loader.skills()
     loader.check_overrides()
+    for src in loader.docs.values():
+        src.main.release()  # the models hold the values; positions come back from the text
     loaded = LoadedRepo(
         root=tree.root,
         project=project,
-        state=normalize(State(instances=instances, skills=skills)),
+        # As `normalize` builds it; instances were normalized one by one as they loaded, so
+        # the un-normalized copies never pile up (peak memory).
+        state=State.model_construct(
+            instances={k: objects[k] for k in sorted(objects)},
+            skills={k: normalize_skill(skills[k]) for k in sorted(skills)},
+        ),
         sources=loader.sources,
         docs=loader.docs,
         project_doc=pdoc,
         environment=chosen,
         variables=loader.variables,
+        folders=frozenset(loader.folders),
+        partial=instances is not None,
     )
     problems = tree.problems
     findings = validate_state(loaded)  # the one full validation of this command
@@ -82,7 +98,7 @@ def _load_project(tree: Tree) -> tuple[Project, Doc]:
     doc = tree.yaml_doc(tree.root / PROJECT_FILE, required=False)
     if doc is None or doc.root is None:
         return Project(), doc or Doc(PROJECT_FILE)
-    if not isinstance(doc.root, CommentedMap):
+    if not isinstance(doc.root, dict):
         tree.problems.add(doc.file, 1, 1, "polyant.yaml must be a mapping of settings")
         return Project(), doc
     data = plain(doc.root)
@@ -125,10 +141,12 @@ class _Loader:
         self.docs: dict[str, Sources] = {}
         self.folders: set[str] = set()  # instance folder names, loaded or not
 
-    def instances(self) -> dict[str, Instance]:
+    def instances(self, wanted: Callable[[str], bool] | None) -> dict[str, Instance]:
         out: dict[str, Instance] = {}
         for folder in self.tree.object_folders("instances"):
             self.folders.add(folder.name)
+            if wanted is not None and not wanted(folder.name):
+                continue
             inst = self._instance(folder)
             if inst is not None:
                 out[inst.slug] = inst
@@ -150,6 +168,13 @@ class _Loader:
 
         return report
 
+    def _substitute(self, doc: Doc) -> dict[str, Any]:
+        """The document's data with `${var}` resolved; without a `${` in the text there is
+        nothing to resolve, and the (already plain) data is used as it is."""
+        if doc.text is not None and "${" not in doc.text:
+            return dict(doc.root)
+        return dict(substitute(doc.root, self.variables, self._report(doc)))
+
     def _instance(self, folder: Path) -> Instance | None:
         slug, tree = folder.name, self.tree
         doc = tree.object_doc(folder, INSTANCE_FILE, checks.slug_problem(slug), "instance")
@@ -157,7 +182,7 @@ class _Loader:
             return None
         src = Sources(doc)
         self.docs[f"instance/{slug}"], self.sources[f"instance/{slug}"] = src, folder
-        data = substitute(doc.root, self.variables, self._report(doc))
+        data = self._substitute(doc)
         self._apply_overrides(slug, data, src)
         icon = data.get("icon")
         prompts, src.files = tree.prompts(folder)
@@ -167,11 +192,12 @@ class _Loader:
             data["icon"] = tree.icon_uri(folder, icon, src.locate(("icon",)))
         if not self._precheck(slug, data, src, ("slug", "prompts")):
             return None
-        return self._validate(Instance, {**data, "slug": slug, "prompts": prompts}, src)
+        inst = self._validate(Instance, {**data, "slug": slug, "prompts": prompts}, src)
+        return None if inst is None else normalize_instance(inst)
 
     def _apply_overrides(self, slug: str, data: dict[str, Any], src: Sources) -> None:
         over = self.overrides.get(slug)
-        if not over or self.env is None or not isinstance(self.pdoc.root, CommentedMap):
+        if not over or self.env is None or not isinstance(self.pdoc.root, dict):
             return
         prefix = ("environments", self.env, "overrides", slug)
         node = self.pdoc.root["environments"][self.env]["overrides"][slug]
@@ -223,7 +249,7 @@ class _Loader:
         src = Sources(text_doc, body_line=text_doc.extra["body_line"])
         src.files["content"] = text_doc.file
         self.docs[f"skill/{slug}"], self.sources[f"skill/{slug}"] = src, folder
-        front = substitute(text_doc.root, self.variables, self._report(text_doc))
+        front = self._substitute(text_doc)
         scripts, files = tree.scripts(folder, front.get("scripts"), src.locate)
         src.scripts, src.files = [s["file"] for s in scripts], {**src.files, **files}
         tree.extra_entries(folder, {SKILL_FILE, "scripts"})

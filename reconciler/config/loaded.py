@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.yamlio import Doc
+from reconciler.config.docs import Doc
+from reconciler.config.scope import TouchedSet
 from reconciler.errors import Problem
 from reconciler.model.objects import State
 from reconciler.model.project import Project
@@ -61,6 +62,9 @@ class LoadedRepo:
     variables: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)  # found while loading the files
     findings: list[Problem] = field(default_factory=list)  # every warning, validation's too
+    folders: frozenset[str] = frozenset()  # every instance folder, loaded or not
+    partial: bool = False  # only some instance folders were loaded (a scoped run)
+    touched: dict[str, TouchedSet] = field(default_factory=dict)  # git ref → what changed
 
     def locate(self, key: str, path: tuple[Any, ...] = (), *, at_key: bool = False) -> Problem:
         """A problem template (empty message) at a field of object `key` ('instance/x')."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import typing
@@ -153,28 +154,47 @@ def snake_case_keys(
     """Keys written in Python's snake_case where the engine name (camelCase) is required."""
     if not isinstance(data, dict):
         return
-    by_name = model.model_fields
+    by_name, by_engine = model.model_fields, _engine_names(model)
     for key, value in data.items():
         info = by_name.get(key)
         if info is not None and info.alias and info.alias != key:
             yield (*path, key), f"write {info.alias!r}, the engine's name, instead of {key!r}"
             continue
-        field = next((f for n, f in by_name.items() if (f.alias or n) == key), None)
+        field = by_engine.get(key)
         if field is not None:
             yield from _nested_snake(field.annotation, value, (*path, key))
+
+
+@functools.cache
+def _engine_names(model: type[BaseModel]) -> dict[str, Any]:
+    """Engine name (alias, else field name) → field info; built once per model (hot path)."""
+    return {(f.alias or n): f for n, f in model.model_fields.items()}
+
+
+def _shape(annotation: Any) -> tuple[list[type[BaseModel]], bool]:
+    """The models inside an annotation, and whether it is a mapping of them (cached)."""
+    try:
+        return _cached_shape(annotation)
+    except TypeError:  # an unhashable annotation: work it out every time
+        return _cached_shape.__wrapped__(annotation)
+
+
+@functools.cache
+def _cached_shape(annotation: Any) -> tuple[list[type[BaseModel]], bool]:
+    is_dict = typing.get_origin(annotation) is dict or _is_dict_field(annotation)
+    return list(_models_in(annotation)), is_dict
 
 
 def _nested_snake(
     annotation: Any, value: Any, path: tuple[Any, ...]
 ) -> Iterator[tuple[tuple[Any, ...], str]]:
-    subs = list(_models_in(annotation))
+    subs, is_dict = _shape(annotation)
     if not subs:
         return
-    origin = typing.get_origin(annotation)
     items: list[tuple[Any, Any]] = []
     if isinstance(value, list):
         items = list(enumerate(value))
-    elif isinstance(value, dict) and (origin is dict or _is_dict_field(annotation)):
+    elif isinstance(value, dict) and is_dict:
         items = list(value.items())
     else:
         items = [(None, value)]

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
-
 from reconciler.config import skillfile
+from reconciler.config.docs import Doc
 from reconciler.config.modelcheck import Locate
-from reconciler.config.yamlio import Doc, Problems, parse_yaml, read_text
+from reconciler.config.yamlio import Problems, load_yaml, read_text
 from reconciler.errors import Problem
 from reconciler.model.enginefacts import SECTION_IDS
 
@@ -100,8 +99,8 @@ class Tree:
         if text is None:
             return None
         before = len(self.problems)
-        root = parse_yaml(text, rel, self.problems)
-        return None if len(self.problems) > before else Doc(rel, root)
+        root = load_yaml(text, rel, self.problems)
+        return None if len(self.problems) > before else Doc(rel, root, text=text)
 
     def object_doc(
         self,
@@ -126,11 +125,11 @@ class Tree:
         if doc is None:
             return None
         if doc.root is None:
-            doc.root = CommentedMap()
+            doc.root = {}
             if not skill_md:
                 self.problems.add(doc.file, 1, 1, "file is empty; write at least 'name: ...'")
                 return None
-        if not isinstance(doc.root, CommentedMap):
+        if not isinstance(doc.root, dict):
             line = 1 + doc.line_offset
             self.problems.add(doc.file, line, 1, "the top level must be a mapping of fields")
             return None
@@ -149,10 +148,11 @@ class Tree:
             self.problems.add(rel, 1, 1, parts)
             return None
         before = len(self.problems)
-        root = parse_yaml(parts.front, rel, self.problems, line_offset=1)
+        root = load_yaml(parts.front, rel, self.problems, line_offset=1)
         if len(self.problems) > before:
             return None
-        return Doc(rel, root, 1, {"body": parts.body, "body_line": parts.body_line})
+        extra = {"body": parts.body, "body_line": parts.body_line}
+        return Doc(rel, root, 1, extra, text=parts.front)
 
     def extra_entries(self, folder: Path, allowed: set[str]) -> None:
         """Warn about files an object folder holds that this tool does not read."""

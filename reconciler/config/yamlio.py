@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
@@ -27,6 +25,7 @@ from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from reconciler.config import fastyaml
 from reconciler.config.hints import yaml_hint
 from reconciler.errors import Problem
 
@@ -51,62 +50,6 @@ class Problems(list[Problem]):
     def errors(self) -> list[Problem]:
         """Only the problems that make the run fail."""
         return [p for p in self if p.severity == "error"]
-
-
-@dataclass
-class Doc:
-    """A parsed YAML mapping and where it came from, to turn paths into file:line:col."""
-
-    file: str
-    root: Any = None
-    line_offset: int = 0  # lines before the YAML text (SKILL.md front matter opener)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def at(self, path: tuple[Any, ...], *, key: bool = False) -> tuple[int, int]:
-        """1-based position of `path` in this document, or of its nearest existing parent."""
-        line, col = node_position(self.root, path, key=key)
-        return line + self.line_offset, col
-
-
-def _find_item(seq: CommentedSeq, sel: tuple[str, Any]) -> int | None:
-    """Index of the item selected by ('name', value) or ('=', value) in a sequence."""
-    attr, value = sel
-    for i, item in enumerate(seq):
-        if attr == "=" and item == value:
-            return i
-        if attr != "=" and isinstance(item, CommentedMap) and item.get(attr) == value:
-            return i
-    return None
-
-
-def node_position(root: Any, path: tuple[Any, ...], *, key: bool = False) -> tuple[int, int]:
-    """1-based (line, col) of a path of map keys / list indexes / selectors in a ruamel tree.
-
-    Path elements that do not exist (pydantic union tags, '[key]' markers) are skipped, so
-    a path always lands on the nearest node that exists.
-    """
-    node, pos = root, _own_position(root)
-    for i, part in enumerate(path):
-        last = i == len(path) - 1 or all(p == "[key]" for p in path[i + 1 :])
-        if isinstance(node, CommentedMap) and isinstance(part, str) and part in node:
-            pos = node.lc.key(part) if key and last else node.lc.value(part)
-            if node[part] is None:
-                # ruamel has no useful value position for an empty value; use the key's.
-                pos = node.lc.key(part)
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, (int, tuple)):
-            idx = part if isinstance(part, int) else _find_item(node, part)
-            if idx is None or not 0 <= idx < len(node):
-                continue
-            pos, node = node.lc.item(idx), node[idx]
-    return pos[0] + 1, pos[1] + 1
-
-
-def _own_position(node: Any) -> tuple[int, int]:
-    lc = getattr(node, "lc", None)
-    if lc is None or lc.line is None:
-        return 0, 0
-    return lc.line, lc.col
 
 
 def read_text(
@@ -278,6 +221,15 @@ def parse_yaml(text: str, rel: str, problems: Problems, *, line_offset: int = 0)
         problems.add(rel, 1 + line_offset, 1, f"invalid YAML: {str(exc)[:200]}")
         return None
     return None if checker.found else data
+
+
+def load_yaml(text: str, rel: str, problems: Problems, *, line_offset: int = 0) -> Any:
+    """Plain data of one YAML document (fast path), or None after recording problems."""
+    data = fastyaml.load(text, max_depth=MAX_DEPTH, long_int=_LONG_INT_RE)
+    if data is not fastyaml.FALLBACK:
+        return data
+    tree = parse_yaml(text, rel, problems, line_offset=line_offset)
+    return None if tree is None else plain(tree)
 
 
 def _yaml_message(exc: MarkedYAMLError) -> str:

@@ -48,6 +48,20 @@ def plain_env_skills(export: dict[str, Any]) -> list[str]:
 
 def instance_from(read: InstanceRead, notes: Notes) -> Instance:
     """The live Instance: metadata from the list DTO + export, children from their own GETs."""
+    return instance_with_children(instance_fields(read, notes), read, notes)
+
+
+def instance_with_children(fields: dict[str, Any], read: InstanceRead, notes: Notes) -> Instance:
+    """The Instance from `instance_fields` and the children `read` carries."""
+    data = {**fields, "event_sources": read.sources}
+    if read.tasks is not None:
+        data["scheduled_tasks"] = read.tasks
+    return build(Instance, data, notes, f"instance/{read.slug}", f"instance {read.slug!r}")
+
+
+def instance_fields(read: InstanceRead, notes: Notes) -> dict[str, Any]:
+    """Every field but the children, from the list DTO, the export and the env GETs (so the
+    raw export can be dropped as soon as it is read)."""
     key = f"instance/{read.slug}"
     exp, dto = read.export, read.dto
     data: dict[str, Any] = {snake: exp.get(camel) for snake, camel in _EXPORT_SCALARS.items()}
@@ -63,11 +77,8 @@ def instance_from(read: InstanceRead, notes: Notes) -> Instance:
         "channels": _channels(exp, notes, key),
         "skill_env": _skill_env(read, notes, key),
         "room": _room(exp.get("room"), notes, key),
-        "event_sources": read.sources,
     }
-    if read.tasks is not None:
-        data["scheduled_tasks"] = read.tasks
-    return build(Instance, data, notes, key, f"instance {read.slug!r}")
+    return data
 
 
 _EXPORT_SCALARS = {

@@ -26,12 +26,13 @@ from reconciler.engine.exported import (
     InstanceRead,
     archived_skill,
     catalog_skills,
-    instance_from,
+    instance_fields,
+    instance_with_children,
     plain_env_skills,
 )
 from reconciler.errors import EngineRejected, NotFound
 from reconciler.model.managed import normalize_instance, normalize_skill
-from reconciler.model.objects import Skill, State
+from reconciler.model.objects import EventSource, Instance, Skill, State
 from reconciler.model.project import Scope
 from reconciler.plan.changes import LiveSnapshot
 
@@ -53,11 +54,10 @@ def read_live(
     notes = Notes()
     dtos, catalog = _read_lists(client, skills, notes)
     chosen = [s for s in sorted(dtos) if scope.has_instance(s) and (only is None or s in only)]
-    reads = _read_instances(client, chosen, dtos, notes)
+    instances, assigned = _read_instances(client, chosen, dtos, notes)
     found = dict(catalog or {})
     if catalog is not None:
-        found |= _read_archived(client, reads, catalog, notes)
-    instances = {r.slug: normalize_instance(instance_from(r, notes)) for r in reads}
+        found |= _read_archived(client, assigned, catalog, notes)
     # model_construct: every part is already a model; live data may break our stricter rules
     # (a hostile or legacy slug), which is for validate/export to report, not a crash here.
     state = State.model_construct(
@@ -97,26 +97,43 @@ def _read_lists(
 
 def _read_instances(
     client: EngineClient, chosen: list[str], dtos: dict[str, dict[str, Any]], notes: Notes
-) -> list[InstanceRead]:
+) -> tuple[dict[str, Instance], set[str]]:
+    """The live instances, and every skill slug they assign."""
     # Interleaved so the three handlers stay busy side by side, each at its own pace.
+    # Children are converted in the worker that fetched them, so their raw JSON is freed
+    # at once; each export is freed as soon as its instance is built (peak memory).
     jobs: list[Callable[[], Any]] = []
     for slug in chosen:
+        key = f"instance/{slug}"
         jobs += [
-            partial(_fetch_export, client, slug, notes),
-            partial(_fetch_tasks, client, slug, notes),
-            partial(_fetch_sources, client, slug),
+            partial(_fields_of, client, slug, dtos[slug], notes),
+            partial(_tasks_of, _fetch_tasks, client, slug, notes, key),
+            partial(_sources_of, client, slug, notes, key),
         ]
-    answers = client.parallel(jobs)
-    reads = []
+    answers: list[Any] = client.parallel(jobs)
+    instances: dict[str, Instance] = {}
+    assigned: set[str] = set()
     for i, slug in enumerate(chosen):
-        export, tasks, sources = answers[3 * i : 3 * i + 3]
-        if export is None:
+        fields, tasks, sources = answers[3 * i : 3 * i + 3]
+        answers[3 * i : 3 * i + 3] = (None, None, None)
+        if fields is None:
             notes.warn(f"instance/{slug}", "the instance vanished during the read; left out")
             continue
-        read = InstanceRead(slug=slug, dto=dtos[slug], export=export[0], env=export[1])
-        _convert_children(read, tasks, sources, notes)
-        reads.append(read)
-    return reads
+        read = InstanceRead(slug=slug, dto={}, export={})
+        _attach_children(read, tasks, sources, notes)
+        assigned |= {a.slug for a in fields["skills"]}
+        instances[slug] = normalize_instance(instance_with_children(fields, read, notes))
+    return instances, assigned
+
+
+def _fields_of(
+    client: EngineClient, slug: str, dto: dict[str, Any], notes: Notes
+) -> dict[str, Any] | None:
+    """The instance's fields from its export (+ env GETs); the raw bundle dies here."""
+    export = _fetch_export(client, slug, notes)
+    if export is None:
+        return None
+    return instance_fields(InstanceRead(slug=slug, dto=dto, export=export[0], env=export[1]), notes)
 
 
 def _fetch_export(
@@ -174,26 +191,39 @@ def _fetch_sources(client: EngineClient, slug: str) -> list[Any]:
     return expect_list(body, what)
 
 
-def _convert_children(read: InstanceRead, tasks: Any, sources: Any, notes: Notes) -> None:
-    key = f"instance/{read.slug}"
+def _tasks_of(
+    fetch: Callable[[EngineClient, str, Notes], Any],
+    client: EngineClient,
+    slug: str,
+    notes: Notes,
+    key: str,
+) -> Any:
+    """The instance's tasks as models (None: vanished; _UNREADABLE: the engine cannot list)."""
+    tasks = fetch(client, slug, notes)
+    if not isinstance(tasks, list):
+        return tasks
+    built = [t for t in (task_from(raw, notes, key) for raw in tasks) if t is not None]
+    return unique_by_name(built, lambda t: t.name, notes, key, "scheduled task")
+
+
+def _sources_of(client: EngineClient, slug: str, notes: Notes, key: str) -> list[EventSource]:
+    built = [s for s in (source_from(raw, notes, key) for raw in _fetch_sources(client, slug)) if s]
+    return unique_by_name(built, lambda s: s.name, notes, key, "event source")
+
+
+def _attach_children(read: InstanceRead, tasks: Any, sources: Any, notes: Notes) -> None:
     if isinstance(tasks, list):
-        built = [t for t in (task_from(raw, notes, key) for raw in tasks) if t is not None]
-        read.tasks = unique_by_name(built, lambda t: t.name, notes, key, "scheduled task")
+        read.tasks = tasks
     elif tasks is None:
-        notes.warn(key, "the task list vanished during the read; tasks left unmanaged")
-    built_sources = [s for s in (source_from(raw, notes, key) for raw in sources) if s]
-    read.sources = unique_by_name(built_sources, lambda s: s.name, notes, key, "event source")
+        notes.warn(
+            f"instance/{read.slug}", "the task list vanished during the read; tasks left unmanaged"
+        )
+    read.sources = sources
 
 
 def _read_archived(
-    client: EngineClient, reads: list[InstanceRead], catalog: dict[str, Skill], notes: Notes
+    client: EngineClient, assigned: set[str], catalog: dict[str, Skill], notes: Notes
 ) -> dict[str, Skill]:
-    assigned = {
-        str(row.get("skillSlug"))
-        for read in reads
-        for row in read.export.get("skills") or []
-        if isinstance(row, dict)
-    }
     missing = sorted(assigned - set(catalog))
     jobs = [partial(_fetch_skill, client, slug) for slug in missing]
     out: dict[str, Skill] = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 import git
 import pytest
 
+from reconciler.cli.scoping import shard_of
 from reconciler.config.writer import write_repo
 from reconciler.fleet.bundle_out import instance_bundle, skills_bundle
 from reconciler.model.objects import Instance, SkillAssignment, State
@@ -154,3 +155,38 @@ def test_full_plan_of_the_fleet_is_empty_and_reads_everything(fleet: tuple) -> N
     run = cli(["plan", "--root", str(root), "--detailed-exitcode"], env)
     assert run.code == 0, run.text
     assert len(_read_slugs(server)) == FLEET
+
+
+def _commit(root: Path, message: str) -> None:
+    repo = git.Repo(root)
+    repo.git.add(A=True)
+    repo.git.commit(
+        m=message,
+        author="t <t@example.com>",
+        env={"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"},
+    )
+
+
+def test_scoped_plan_loads_only_the_touched_instance_folders(fleet: tuple) -> None:
+    root, _server, env = fleet
+    # An untouched folder that no longer loads: a scoped run never opens it, a full one does.
+    (root / "instances/agent-150/instance.yaml").write_text("name: [unclosed\n")
+    _commit(root, "break agent-150")
+    prompt = root / "instances/agent-007/prompts/01-identity.md"
+    prompt.write_text("# Identity\n\nYou are agent 7, now in charge of billing.\n")
+    scoped = cli(["plan", "--root", str(root), "--changed-since", "HEAD", "--format", "json"], env)
+    assert scoped.code == 0, scoped.text
+    assert [c["slug"] for c in json.loads(scoped.out)["changes"]] == ["agent-007"]
+    full = cli(["validate", str(root)], env)
+    assert full.code == 1 and "instances/agent-150/instance.yaml:2:1:" in full.text, full.text
+
+
+def test_scoped_shard_plan_loads_only_its_shard(fleet: tuple) -> None:
+    root, _server, env = fleet
+    (root / "instances/agent-150/instance.yaml").write_text("name: [unclosed\n")
+    index = 1 if shard_of("agent-150", 2) == 2 else 2
+    run = cli(["plan", "--root", str(root), "--shard", f"{index}/2", "--format", "json"], env)
+    assert run.code == 0, run.text
+    assert json.loads(run.out)["changes"] == []
+    other = cli(["plan", "--root", str(root), "--shard", f"{3 - index}/2"], env)
+    assert other.code == 1 and "instances/agent-150/instance.yaml:2:1:" in other.text
