@@ -92,13 +92,13 @@ def _first_match(candidates: list[tuple[str, re.Pattern[str]]], value: str) -> s
 
 
 def _number(tag: str, value: str) -> Any:
-    """0x1F, 0o17, 1_000, .inf…: built by ruamel's own constructor, remembered."""
+    """0x1F, 0o17, 1_000, .inf…: built by ruamel's own round-trip constructor, remembered."""
     key = (tag, value)
     if key not in _NUMBERS:
-        from reconciler.config.yamlio import new_yaml, plain
+        from ruamel.yaml import YAML
 
-        constructor = new_yaml().constructor
-        _NUMBERS[key] = plain(constructor.construct_object(ScalarNode(tag, value)))
+        built = YAML(typ="rt").constructor.construct_object(ScalarNode(tag, value))
+        _NUMBERS[key] = int(built) if tag == _INT else float(built)  # plain, like yamlio.plain
     return _NUMBERS[key]
 
 

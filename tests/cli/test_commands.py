@@ -22,7 +22,7 @@ def test_validate_does_not_import_the_engine_client() -> None:
     code = (
         "import sys\n"
         "from reconciler.cli import run\n"
-        "run(['validate', 'no-such-dir'])\n"
+        "run(['validate', '--root', 'no-such-dir'])\n"
         "print(sorted(m for m in ('httpx', 'git', 'reconciler.engine.client') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

@@ -177,7 +177,7 @@ def test_scoped_plan_loads_only_the_touched_instance_folders(fleet: tuple) -> No
     scoped = cli(["plan", "--root", str(root), "--changed-since", "HEAD", "--format", "json"], env)
     assert scoped.code == 0, scoped.text
     assert [c["slug"] for c in json.loads(scoped.out)["changes"]] == ["agent-007"]
-    full = cli(["validate", str(root)], env)
+    full = cli(["validate", "--root", str(root)], env)
     assert full.code == 1 and "instances/agent-150/instance.yaml:2:1:" in full.text, full.text
 
 
