@@ -21,7 +21,7 @@ from reconciler.fleet import compare
 from reconciler.model import secretenv
 from reconciler.model.objects import State
 from reconciler.model.project import Project
-from reconciler.plan import safety
+from reconciler.plan import engineaware, safety
 from reconciler.plan.changes import LiveSnapshot, Plan
 from reconciler.plan.diff import diff
 
@@ -70,6 +70,8 @@ def make_plan(
     live = read_live(client, scope=scope, only=policy.only)
     if check is not None:
         check(live)
+    # What this engine line lacks (develop's settings and hooks on main) is left unmanaged.
+    desired, unmanaged = engineaware.fit_desired(desired, live.engine)
     env, prune, only = policy.env, policy.prune, policy.only
     plan = diff(desired, live, project, env=env, prune=prune, only=only, supplied_secrets=supplied)
     if policy.shard is not None:
@@ -80,6 +82,9 @@ def make_plan(
     plan = replace(plan, environment=policy.env, engine_url=client.url)
     managed = safety.managed_count(live, project, policy.env, desired)
     plan = safety.check_safety(plan, project, managed_count=managed, force=policy.force)
+    plan = replace(plan, notices=(*unmanaged, *plan.notices))
+    # After the thresholds: --force lifts those, never the refusal to wipe memories.
+    plan = engineaware.review(plan, live.engine)
     return Planned(plan=plan, live=live)
 
 
@@ -160,6 +165,7 @@ def verify(
         return []
     slugs = sorted(k.split("/", 1)[1] for k in touched if k.startswith("instance/"))
     live = read_live(client, scope=project.scope_for(policy.env), only=slugs, skills=True)
+    desired, _ = engineaware.fit_desired(desired, live.engine)
     again = diff(
         desired,
         live,

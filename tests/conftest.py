@@ -42,3 +42,37 @@ def engine_env(sandbox: SandboxServer) -> dict[str, str]:
 def examples_root() -> Path:
     """The repository's own example config (instances/, skills/, polyant.yaml)."""
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=["main", "develop"])
+def line_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
+    """A fresh sandbox behaving as the released engine (main) or its develop line."""
+    with SandboxServer(time_scale=TIME_SCALE, seed_demo=True, engine_line=request.param) as server:
+        yield server
+
+
+@pytest.fixture
+def line_env(line_sandbox: SandboxServer) -> dict[str, str]:
+    """Environment variables that point the CLI at `line_sandbox`."""
+    return {
+        "POLYANT_URL": line_sandbox.url,
+        "POLYANT_TOKEN": line_sandbox.token,
+        "POLYANT_RATE_WINDOW_SECONDS": str(RATE_WINDOW_SECONDS),
+    }
+
+
+@pytest.fixture
+def sandbox_develop() -> Iterator[SandboxServer]:
+    """A fresh sandbox behaving as the develop line (5e59498)."""
+    with SandboxServer(time_scale=TIME_SCALE, seed_demo=True, engine_line="develop") as server:
+        yield server
+
+
+@pytest.fixture
+def develop_env(sandbox_develop: SandboxServer) -> dict[str, str]:
+    """Environment variables that point the CLI at `sandbox_develop`."""
+    return {
+        "POLYANT_URL": sandbox_develop.url,
+        "POLYANT_TOKEN": sandbox_develop.token,
+        "POLYANT_RATE_WINDOW_SECONDS": str(RATE_WINDOW_SECONDS),
+    }

@@ -66,6 +66,16 @@ def token_variable(name: str | None, env: Environment | None) -> str:
     return env.token_env if env else DEFAULT_TOKEN_ENV
 
 
+def api_key_variable(name: str | None) -> str:
+    """The variable holding a management API key: POLYANT_API_KEY__<ENV> when set, else
+    POLYANT_API_KEY. Sent as X-Polyant-Key, it takes precedence over the token."""
+    if name:
+        specific = f"POLYANT_API_KEY__{re.sub(r'[^A-Z0-9]+', '_', name.upper()).strip('_')}"
+        if os.environ.get(specific):
+            return specific
+    return "POLYANT_API_KEY"
+
+
 def engine_config(project: Project, opts: Options) -> EngineConfig:
     """URL, token and pacing for the selected engine; the token only ever comes from env."""
     name, env = selected_env(project, opts.env_name)
@@ -74,17 +84,20 @@ def engine_config(project: Project, opts: Options) -> EngineConfig:
         url = os.environ["POLYANT_URL"]
     token_var = token_variable(name, env)
     token = os.environ.get(token_var, "")
-    if not token:
+    api_key = os.environ.get(api_key_variable(name), "")
+    if not token and not api_key:
         where = f"environment {name!r} reads it from" if name else "it is read from"
         raise UsageError(
             f"no engine token: set {token_var} ({where} that variable; "
-            "`polyant-gitops token` mints one from the engine's AUTH_SECRET)"
+            "`polyant-gitops token` mints one from the engine's AUTH_SECRET), or a "
+            f"management API key in {api_key_variable(name)} (engines from develop 5e59498 on)"
         )
     from reconciler.engine.client import EngineConfig
 
     return EngineConfig(
         url=url.rstrip("/"),
         token=token,
+        api_key=api_key,
         insecure=opts.insecure or bool(env and env.insecure),
         rate_limit=_number("POLYANT_RATE_LIMIT", env.rate_limit if env else 30, int),
         rate_window_s=_number(

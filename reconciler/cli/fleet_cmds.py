@@ -15,12 +15,13 @@ from reconciler.cli import context
 from reconciler.cli.options import common, creating, finish, options, root_option
 from reconciler.cli.output import write_file
 from reconciler.cli.overrides import keep_overrides
-from reconciler.cli.pipeline import load_valid
+from reconciler.cli.pipeline import engine, load_valid
 from reconciler.config.exportfiles import atomic_write
 from reconciler.config.load import LoadedRepo, load_repo
 from reconciler.config.tree import INSTANCE_FILE
 from reconciler.config.writer import INSTANCE_MODELINE, write_repo
 from reconciler.config.yamlio import Problems, dump_yaml, parse_yaml
+from reconciler.engine.capabilities import detect_engine
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.engine.read import read_live
 from reconciler.errors import EXIT_CHANGES, ArgumentError, UsageError
@@ -188,6 +189,15 @@ def _drop_fresh_actions(root: Path, fresh: dict[str, set[tuple[str, str]]]) -> N
     type=click.Path(dir_okay=False, path_type=Path),
     help="The bundle file to write.",
 )
+@click.option(
+    "--bundle-version",
+    "version",
+    type=click.Choice(["1.0", "1.1", "engine"]),
+    default="1.0",
+    show_default=True,
+    help="1.0: every engine line imports it; 1.1: develop on; engine: what the selected "
+    "environment's engine accepts (asks it).",
+)
 def bundle_export(
     *,
     root: Path | None,
@@ -196,11 +206,21 @@ def bundle_export(
     slug: str | None,
     skills: bool,
     out: Path,
+    version: str,
 ) -> None:
-    """Write engine import bundles from the repository (no engine needed, no secret values)."""
+    """Write engine import bundles from the repository (no secret values).
+
+    Only --bundle-version engine asks the engine; the other versions need none.
+    """
     if slug is None and not skills:
         raise ArgumentError("bundle export needs --instance SLUG and/or --skills")
-    loaded = load_valid(options(root, env_name, insecure))
+    opts = options(root, env_name, insecure)
+    loaded = load_valid(opts)
+    if version == "engine":
+        with engine(loaded, opts) as client:
+            caps = detect_engine(client)
+        version = caps.bundle_version
+        click.echo(f"engine line {caps.label}: writing bundle version {version}", err=True)
     now, notices = datetime.now(UTC), list[Notice]()
     chosen = set(loaded.state.skills)
     if slug is not None:
@@ -208,7 +228,7 @@ def bundle_export(
         if inst is None:
             known = ", ".join(sorted(loaded.state.instances)) or "none"
             raise UsageError(f"no instance {slug!r} in the repository (known: {known})")
-        data, notices = bundles_out.instance_bundle(inst, now)
+        data, notices = bundles_out.instance_bundle(inst, now, version)
         _write_bundle(out, data, f"instance/{slug}", notices)
         chosen &= {a.slug for a in inst.skills or []}
     if skills:

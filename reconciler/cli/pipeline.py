@@ -71,6 +71,7 @@ def _check_against_engine(loaded: LoadedRepo, live: LiveSnapshot) -> None:
         loaded,
         engine_skills=[s for s, skill in live.state.skills.items() if not skill.archived],
         engine_instances=live.instance_slugs,
+        engine_models=live.engine.models or None,
     )
     if errors:
         raise ConfigError(errors)

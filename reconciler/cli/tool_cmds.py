@@ -23,7 +23,16 @@ from reconciler.errors import UsageError
     help="Start with the state in this JSON seed file instead of an empty engine.",
 )
 @click.option("--time-scale", default=1.0, show_default=True, help="Run the throttle faster.")
-def sandbox(host: str, port: int, seed_file: Path | None, time_scale: float) -> None:
+@click.option(
+    "--engine-line",
+    type=click.Choice(["main", "develop"]),
+    default="main",
+    show_default=True,
+    help="Behave as the released engine (main, 172e0bc) or its develop line (5e59498).",
+)
+def sandbox(
+    host: str, port: int, seed_file: Path | None, time_scale: float, engine_line: str
+) -> None:
     """Serve a Polyant-compatible engine in memory (tests, demos, rehearsing applies).
 
     \b
@@ -62,6 +71,7 @@ def sandbox(host: str, port: int, seed_file: Path | None, time_scale: float) -> 
             seed_file=seed_file,
             time_scale=time_scale,
             announce=announce,
+            engine_line=engine_line,
         )
     except OSError as exc:
         if announced:
@@ -99,15 +109,20 @@ def sandbox_banner(url: str, generated: str | None) -> list[str]:
     show_default=True,
     help="The user the token names.",
 )
+@click.option(
+    "--sub",
+    help="The user id (users.id) the token names; engines with a permission guard "
+    "(develop) look it up, so give a real user there. Default: a random id.",
+)
 @click.option("--ttl", default=3600, show_default=True, help="Seconds until the token expires.")
-def token(secret_env: str, email: str, ttl: int) -> None:
+def token(secret_env: str, email: str, sub: str | None, ttl: int) -> None:
     """Mint an engine session token from AUTH_SECRET (prints only the token)."""
     from reconciler.sandbox.auth import mint_token
 
     secret = context.environ().get(secret_env, "")
     if len(secret) < 32:
         raise UsageError(f"set {secret_env} to the engine's AUTH_SECRET (at least 32 characters)")
-    click.echo(mint_token(secret, email=email, ttl_s=ttl))
+    click.echo(mint_token(secret, email=email, ttl_s=ttl, sub=sub or None))
     finish(0)
 
 

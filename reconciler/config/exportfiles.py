@@ -15,10 +15,12 @@ from typing import Any
 
 from reconciler.config.tree import ICON_TYPES, MAX_ICON_BYTES, magic_ok
 from reconciler.config.yamlio import MAX_FILE_BYTES
+from reconciler.model.enginefacts import NEWER_SETTINGS
 from reconciler.model.objects import Instance, Skill
 
 COLLECTIONS = frozenset(
-    "skills manual_tools secrets channels skill_env room event_sources scheduled_tasks".split()
+    """skills manual_tools secrets channels skill_env room event_sources scheduled_tasks
+    hooks""".split()
 )
 # Keys the engine itself masks as credentials (contract §9.2).
 CREDENTIAL_RE = re.compile(r"token|secret|password|key|credential", re.IGNORECASE)
@@ -183,7 +185,7 @@ def _decode(uri: str) -> tuple[str, bytes] | None:
 
 def instance_values(inst: Instance, live_skills: Mapping[str, Skill]) -> tuple[dict[str, Any], ...]:
     """(full, sparse) instance.yaml values: full compares, sparse (no nested defaults) adds."""
-    exclude = {"slug", "prompts"}
+    exclude = {"slug", "prompts", "confirm_wipe"}
     full_all = inst.model_dump(mode="json", by_alias=True, exclude=exclude)
     sparse_all = inst.model_dump(mode="json", by_alias=True, exclude=exclude, exclude_defaults=True)
     full: dict[str, Any] = {}
@@ -198,6 +200,8 @@ def instance_values(inst: Instance, live_skills: Mapping[str, Skill]) -> tuple[d
             and name not in inst.model_fields_set
         ):
             continue  # a collection the live side did not read: unmanaged
+        if name in (*NEWER_SETTINGS, "hooks") and name not in inst.model_fields_set:
+            continue  # a setting this engine does not have (main 172e0bc)
         full[alias] = full_all[alias]
         sparse[alias] = sparse_all.get(alias, full_all[alias])
     _unpin(full, sparse, live_skills)

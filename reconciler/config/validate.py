@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
+
+from pydantic.alias_generators import to_camel
 
 from reconciler.config import skillfile
 from reconciler.config.exportfiles import CREDENTIAL_RE
 from reconciler.config.loaded import LoadedRepo
 from reconciler.errors import Problem
 from reconciler.model import checks
+from reconciler.model.enginefacts import (
+    DEVELOP_PROVIDER_MODELS,
+    NEWER_SETTINGS,
+    PROVIDER_MODELS,
+)
 from reconciler.model.objects import Instance, Skill
 from reconciler.model.secretenv import event_source_var, skill_env_var
 
@@ -53,14 +60,22 @@ def validate_state(
 
 
 def against_engine(
-    loaded: LoadedRepo, *, engine_skills: Collection[str], engine_instances: Collection[str]
+    loaded: LoadedRepo,
+    *,
+    engine_skills: Collection[str],
+    engine_instances: Collection[str],
+    engine_models: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Problem]:
-    """The errors only the engine's catalog reveals: assignments of skills neither has.
+    """The errors only the engine reveals: assignments of skills neither has, and (given
+    `engine_models`, its GET /api/instances/models) models its provider does not offer.
 
     Run once the catalog has been read (plan, apply); the rest was validated at load.
     """
     ctx = _Ctx(loaded, set(engine_skills), set(engine_instances))
+    ctx.engine_models = engine_models
     out = [p for key, inst in _instances(loaded) for p in ctx.assignments(key, inst)]
+    if engine_models is not None:
+        out += [p for key, inst in _instances(loaded) for p in ctx.model(key, inst)]
     return [p for p in out if p.severity == "error"]
 
 
@@ -71,9 +86,17 @@ def _instances(loaded: LoadedRepo) -> list[tuple[str, Instance]]:
 class _Ctx:
     def __init__(self, loaded: LoadedRepo, skills: set[str], instances: set[str]) -> None:
         self.loaded, self.engine_skills, self.engine_instances = loaded, skills, instances
+        self.engine_models: Mapping[str, frozenset[str]] | None = None
 
     def instance(self, slug: str, inst: Instance) -> Iterator[Problem]:
         key = f"instance/{slug}"
+        yield from self.model(key, inst)
+        yield from self._newer(key, inst)
+        for hook in inst.hooks or []:
+            tool = hook.action_config.tool_name
+            if tool not in TOOL_NAMES:
+                msg = f"hook {hook.key} runs tool {tool!r}, which the engine may not have"
+                yield self.loaded.problem(key, ("hooks",), msg, warning=True)
         yield from self._tools(key, inst)
         yield from self.assignments(key, inst)
         yield from self._skill_env(key, slug, inst)
@@ -88,6 +111,44 @@ class _Ctx:
                 "/v1/chat/completions; declare auth_api_key in secrets"
             )
             yield self.loaded.problem(key, ("authEnabled",), msg, warning=True)
+
+    def _newer(self, key: str, inst: Instance) -> Iterator[Problem]:
+        # Offline the engine line is unknown: say once what main would leave unmanaged.
+        names = [n for n in (*NEWER_SETTINGS, "hooks") if n in inst.model_fields_set]
+        if names:
+            shown = ", ".join(to_camel(n) for n in names)
+            msg = (
+                f"{shown}: managed on engines from develop 5e59498 on; the released engine "
+                "(main 172e0bc) has no such setting and plan leaves it unmanaged there"
+            )
+            yield self.loaded.problem(key, (to_camel(names[0]),), msg, warning=True)
+
+    def model(self, key: str, inst: Instance) -> Iterator[Problem]:
+        """The instance's model against the engine's list, or offline against known lines."""
+        # The engine's model list moves between releases: offline, an unknown model is only
+        # a warning (the engine decides); against an engine, its own list is the rule.
+        if not inst.model:
+            return
+        provider = inst.provider or "openai"
+        where = ("model",) if "model" in inst.model_fields_set else ("provider",)
+        if self.engine_models is not None:
+            offered = self.engine_models.get(provider, frozenset())
+            if inst.model not in offered:
+                shown = ", ".join(sorted(offered)[:8]) + (", …" if len(offered) > 8 else "")
+                msg = (
+                    f"model {inst.model!r} is not offered by provider {provider!r} on this "
+                    f"engine (GET /api/instances/models offers: {shown or 'none'})"
+                )
+                yield self.loaded.problem(key, where, msg)
+            return
+        known = PROVIDER_MODELS.get(provider, frozenset())
+        known |= DEVELOP_PROVIDER_MODELS.get(provider, frozenset())
+        if inst.model not in known:
+            msg = (
+                f"model {inst.model!r} is not offered by provider {provider!r} on any engine "
+                "line this tool knows; plan checks it against the engine's own list"
+            )
+            yield self.loaded.problem(key, where, msg, warning=True)
 
     def _tools(self, key: str, inst: Instance) -> Iterator[Problem]:
         if inst.manual_tools == []:

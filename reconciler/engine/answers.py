@@ -51,11 +51,14 @@ def error_for_status(
     status = answer.status
     if status == 401:
         return AuthRejected(
-            f"the engine rejected the token for {url}: set POLYANT_TOKEN (or the environment's "
-            "tokenEnv) to a valid session token; mint one from the engine's AUTH_SECRET with "
-            "`polyant-gitops token`"
+            f"the engine rejected the token (or API key) for {url}: set POLYANT_TOKEN (or the "
+            "environment's tokenEnv) to a valid session token, minted from the engine's "
+            "AUTH_SECRET with `polyant-gitops token`, or POLYANT_API_KEY to a valid "
+            "management API key"
         )
     message = _redact(engine_message(answer), _sensitive_strings(body))
+    if status == 403:
+        return AuthRejected(_forbidden(what, method, url, message))
     if status == 404:
         return NotFound(f"{what}: not found on the engine ({message})")
     if status == 500 and body_size > MAX_BODY_BYTES:
@@ -64,6 +67,26 @@ def error_for_status(
             f"{MAX_BODY_BYTES} bytes); split the change into smaller requests"
         )
     return EngineRejected(f"{what}: the engine refused {method} ({status}): {message}", status)
+
+
+def _forbidden(what: str, method: str, url: str, message: str) -> str:
+    # develop's permission guard (AUTHZ_ENFORCE=true): "Missing permission: agent:write",
+    # or "Route declares no permission" for routes nobody may call in enforce mode.
+    lead = f"{what}: the engine at {url} refused {method} (403: {message})"
+    if message.startswith("Missing permission:"):
+        perm = message.split(":", 1)[1].strip()
+        return (
+            f"{lead}; the credential lacks the permission {perm!r}: use a management API key "
+            f"(POLYANT_API_KEY) issued with {perm}, or a token of a user whose role grants it "
+            "(`polyant-gitops token --sub <user id>`)"
+        )
+    if "declares no permission" in message:
+        return (
+            f"{lead}; with AUTHZ_ENFORCE=true the engine answers 403 to everyone on routes "
+            "that declare no permission (the skills catalog, skill enable/disable): manage "
+            "skills with AUTHZ_ENFORCE off (see README, Engine versions)"
+        )
+    return f"{lead}; the credential is not allowed to do this: check its role or permissions"
 
 
 def engine_message(answer: Answer) -> str:

@@ -42,6 +42,8 @@ class EngineConfig:
 
     url: str
     token: str = field(repr=False)  # never printed, logged or put in an error
+    # A management API key (develop on): sent as X-Polyant-Key instead of the token.
+    api_key: str = field(default="", repr=False)
     insecure: bool = False  # allow plain http to non-loopback hosts
     timeout_s: float = 20.0
     rate_limit: int = 30  # per route handler per window (contract §1.3)
@@ -79,6 +81,13 @@ def _check_url(config: EngineConfig) -> str:
     return shown
 
 
+def _auth_headers(config: EngineConfig) -> dict[str, str]:
+    # The engine checks X-Polyant-Key before any Bearer token (develop's AuthGuard).
+    if config.api_key:
+        return {"X-Polyant-Key": config.api_key}
+    return {"Authorization": f"Bearer {config.token}"}
+
+
 class EngineClient:
     """One connection pool to one engine; thread-safe; paces itself per route handler."""
 
@@ -95,11 +104,8 @@ class EngineClient:
             base_url=display_url(config.url),
             timeout=httpx.Timeout(config.timeout_s),
             limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
-            headers={
-                "Authorization": f"Bearer {config.token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
+            headers=_auth_headers(config)
+            | {"Content-Type": "application/json", "Accept": "application/json"},
             follow_redirects=False,
         )
 

@@ -15,6 +15,7 @@ from reconciler.model.objects import (
     CronSchedule,
     Definition,
     EventSource,
+    Hook,
     IntervalSchedule,
     OneShotSchedule,
     ScheduledTask,
@@ -241,3 +242,29 @@ def definition_from(raw: Any, notes: Notes, key: str, source: str) -> Definition
         "id": raw.get("id"),
     }
     return build(Definition, data, notes, key, f"{source} definition {raw['name']!r}")
+
+
+def hooks_from(raw: Any, notes: Notes, key: str) -> list[Hook]:
+    """Hooks from `GET …/hooks` (with ids) or a 1.1 bundle (without)."""
+    out: list[Hook] = []
+    for row in raw if isinstance(raw, list) else []:
+        if not isinstance(row, dict):
+            continue
+        found = row.get("actionConfig")
+        config: dict[str, Any] = found if isinstance(found, dict) else {}
+        data = {
+            "event": row.get("event"),
+            "action_type": row.get("actionType") or "tool",
+            "action_config": {
+                "tool_name": config.get("toolName"),
+                "args": config.get("args") or {},
+            },
+            "enabled": row.get("enabled") is not False,
+            "position": row.get("position", 0),
+            "timeout_ms": row.get("timeoutMs", 10_000),
+            "id": row.get("id"),
+        }
+        hook = build(Hook, data, notes, key, f"hook on {row.get('event')!r}")
+        if hook is not None:
+            out.append(hook)
+    return out

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic.alias_generators import to_camel
+
 from reconciler.engine.convert import Notes, build, expect_dict, expect_list
-from reconciler.model.enginefacts import CHANNEL_TYPES, SECTION_IDS
+from reconciler.model.enginefacts import CHANNEL_TYPES, NEWER_SETTINGS, SECTION_IDS
+from reconciler.model.engineline import Capabilities
 from reconciler.model.objects import (
     Channel,
     EnvSpec,
     EventSource,
+    Hook,
     Instance,
     Room,
     ScheduledTask,
@@ -33,22 +37,31 @@ class InstanceRead:
     sources: list[EventSource] = field(default_factory=list)
     # skill slug -> `GET …/skills/:skill/env` entries (only skills with plain rows)
     env: dict[str, list[Any] | None] = field(default_factory=dict)
+    version: str = "1.0"  # the export bundle's format version
+    hooks: list[Hook] | None = None  # None: the engine has no hooks (main) or not read
 
 
 def plain_env_skills(export: dict[str, Any]) -> list[str]:
-    """Skills whose plain (non-encrypted) env rows hold a value only the env GET shows."""
+    """Skills whose plain (non-encrypted) env rows hold a value only the env GET shows.
+
+    Bundle 1.0 says only `hasValue`; 1.1 (develop) carries the plain `value` itself, so
+    those rows need no extra GET.
+    """
     rows = export.get("skillEnv") or []
     wanted = {
         str(r.get("skillSlug"))
         for r in rows
-        if isinstance(r, dict) and r.get("encrypted") is False and r.get("hasValue")
+        if isinstance(r, dict)
+        and r.get("encrypted") is False
+        and r.get("hasValue")
+        and "value" not in r
     }
     return sorted(wanted)
 
 
-def instance_from(read: InstanceRead, notes: Notes) -> Instance:
+def instance_from(read: InstanceRead, notes: Notes, caps: Capabilities | None = None) -> Instance:
     """The live Instance: metadata from the list DTO + export, children from their own GETs."""
-    return instance_with_children(instance_fields(read, notes), read, notes)
+    return instance_with_children(instance_fields(read, notes, caps), read, notes)
 
 
 def instance_with_children(fields: dict[str, Any], read: InstanceRead, notes: Notes) -> Instance:
@@ -56,15 +69,22 @@ def instance_with_children(fields: dict[str, Any], read: InstanceRead, notes: No
     data = {**fields, "event_sources": read.sources}
     if read.tasks is not None:
         data["scheduled_tasks"] = read.tasks
+    if read.hooks is not None:
+        data["hooks"] = read.hooks
     return build(Instance, data, notes, f"instance/{read.slug}", f"instance {read.slug!r}")
 
 
-def instance_fields(read: InstanceRead, notes: Notes) -> dict[str, Any]:
+def instance_fields(
+    read: InstanceRead, notes: Notes, caps: Capabilities | None = None
+) -> dict[str, Any]:
     """Every field but the children, from the list DTO, the export and the env GETs (so the
     raw export can be dropped as soon as it is read)."""
     key = f"instance/{read.slug}"
     exp, dto = read.export, read.dto
     data: dict[str, Any] = {snake: exp.get(camel) for snake, camel in _EXPORT_SCALARS.items()}
+    settings = caps.settings if caps is not None else frozenset()
+    # Settings the engine has (develop on): from the DTO, which carries every one of them.
+    data |= {n: dto[to_camel(n)] for n in NEWER_SETTINGS if to_camel(n) in settings}
     data |= {
         "slug": read.slug,
         "langsmith_project": dto.get("langsmithProject"),
@@ -134,7 +154,9 @@ def _skill_env(read: InstanceRead, notes: Notes, key: str) -> dict[str, dict[str
     for row in _rows(read.export, "skillEnv"):
         skill, name = str(row.get("skillSlug")), str(row.get("key"))
         value: str | None = None  # encrypted: sensitive, declared only
-        if row.get("encrypted") is False:
+        if row.get("encrypted") is False and "value" in row:  # bundle 1.1: the value itself
+            value = "" if row.get("value") is None else str(row["value"])
+        elif row.get("encrypted") is False:
             has_value = bool(row.get("hasValue"))
             value = _plain_value(read, skill, name, has_value=has_value, notes=notes, key=key)
         out.setdefault(skill, {})[name] = value

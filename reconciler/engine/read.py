@@ -9,15 +9,18 @@ missing from the catalog (archived). The export alone is not a full snapshot (§
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from functools import partial
 from typing import Any
 from urllib.parse import quote
 
+from reconciler.engine.capabilities import TASK_PAGE
 from reconciler.engine.client import EngineClient
 from reconciler.engine.convert import (
     Notes,
     expect_dict,
     expect_list,
+    hooks_from,
     source_from,
     task_from,
     unique_by_name,
@@ -30,9 +33,10 @@ from reconciler.engine.exported import (
     instance_with_children,
     plain_env_skills,
 )
-from reconciler.errors import EngineRejected, NotFound
+from reconciler.errors import AuthRejected, EngineRejected, NotFound
+from reconciler.model.engineline import Capabilities, detect, with_bundle_version
 from reconciler.model.managed import normalize_instance, normalize_skill
-from reconciler.model.objects import EventSource, Instance, Skill, State
+from reconciler.model.objects import EventSource, Hook, Instance, Skill, State
 from reconciler.model.project import Scope
 from reconciler.plan.changes import LiveSnapshot
 
@@ -52,9 +56,13 @@ def read_live(
 ) -> LiveSnapshot:
     """Read the engine's live state for the instances in scope (and `only`) and the catalog."""
     notes = Notes()
-    dtos, catalog = _read_lists(client, skills, notes)
+    dtos, catalog, caps = _read_lists(client, skills, notes)
     chosen = [s for s in sorted(dtos) if scope.has_instance(s) and (only is None or s in only)]
-    instances, assigned = _read_instances(client, chosen, dtos, notes)
+    instances, assigned, versions = _read_instances(client, chosen, dtos, notes, caps)
+    for version in sorted(versions):
+        caps = with_bundle_version(caps, version)
+    for message in caps.warnings():
+        notes.warn("engine", message)
     found = dict(catalog or {})
     if catalog is not None:
         found |= _read_archived(client, assigned, catalog, notes)
@@ -65,7 +73,7 @@ def read_live(
     )
     gone = set(chosen) - set(instances)
     slugs = [s for s in sorted(dtos) if s not in gone]
-    return LiveSnapshot(state=state, notices=notes.sorted(), instance_slugs=slugs)
+    return LiveSnapshot(state=state, notices=notes.sorted(), instance_slugs=slugs, engine=caps)
 
 
 def read_skill_versions(client: EngineClient, slug: str) -> dict[str, str]:
@@ -81,10 +89,13 @@ def read_skill_versions(client: EngineClient, slug: str) -> dict[str, str]:
 
 def _read_lists(
     client: EngineClient, skills: bool, notes: Notes
-) -> tuple[dict[str, dict[str, Any]], dict[str, Skill] | None]:
-    jobs: list[Callable[[], Any]] = [partial(client.get, "/api/instances", what="instance list")]
+) -> tuple[dict[str, dict[str, Any]], dict[str, Skill] | None, Capabilities]:
+    jobs: list[Callable[[], Any]] = [
+        partial(client.get, "/api/instances", what="instance list"),
+        partial(_fetch_models, client),
+    ]
     if skills:
-        jobs.append(partial(client.get, "/api/skills/catalog/export", what="skills catalog"))
+        jobs.append(partial(_fetch_catalog, client))
     answers = client.parallel(jobs)
     listing = expect_dict(answers[0], "the instance list")
     dtos = {
@@ -92,53 +103,108 @@ def _read_lists(
         for dto in expect_list(listing.get("instances"), "the instance list's instances")
         if isinstance(dto, dict) and isinstance(dto.get("slug"), str)
     }
-    return dtos, catalog_skills(answers[1], notes) if skills else None
+    caps = detect(dtos.values(), answers[1], None)
+    if not skills:
+        return dtos, None, caps
+    if answers[2] is _FORBIDDEN:
+        notes.warn(
+            "engine",
+            "the skills catalog answers 403 to everyone (the engine runs AUTHZ_ENFORCE=true, "
+            "where routes that declare no permission are closed): catalog skills, skill "
+            "assignments and manual tools are not managed on this engine",
+        )
+        return dtos, None, replace(caps, catalog=False)
+    return dtos, catalog_skills(answers[2], notes), caps
+
+
+_FORBIDDEN = object()
+
+
+def _fetch_models(client: EngineClient) -> Any:
+    # Only used to check models at plan time: an engine without the route is not checked.
+    try:
+        return client.get("/api/instances/models", what="the engine's model list")
+    except NotFound:
+        return None
+
+
+def _fetch_catalog(client: EngineClient) -> Any:
+    try:
+        return client.get("/api/skills/catalog/export", what="skills catalog")
+    except AuthRejected as exc:
+        if "declares no permission" not in str(exc):
+            raise
+        return _FORBIDDEN
 
 
 def _read_instances(
-    client: EngineClient, chosen: list[str], dtos: dict[str, dict[str, Any]], notes: Notes
-) -> tuple[dict[str, Instance], set[str]]:
-    """The live instances, and every skill slug they assign."""
-    # Interleaved so the three handlers stay busy side by side, each at its own pace.
-    # Children are converted in the worker that fetched them, so their raw JSON is freed
-    # at once; each export is freed as soon as its instance is built (peak memory).
+    client: EngineClient,
+    chosen: list[str],
+    dtos: dict[str, dict[str, Any]],
+    notes: Notes,
+    caps: Capabilities,
+) -> tuple[dict[str, Instance], set[str], set[str]]:
+    """The live instances, every skill slug they assign, and their exports' bundle versions."""
+    width = 4 if caps.hooks else 3
+    answers: list[Any] = client.parallel(_instance_jobs(client, chosen, dtos, notes, caps))
+    instances: dict[str, Instance] = {}
+    assigned: set[str] = set()
+    versions: set[str] = set()
+    for i, slug in enumerate(chosen):
+        got, tasks, sources = answers[width * i : width * i + 3]
+        hooks = answers[width * i + 3] if caps.hooks else None
+        answers[width * i : width * (i + 1)] = (None,) * width
+        if got is None:
+            notes.warn(f"instance/{slug}", "the instance vanished during the read; left out")
+            continue
+        fields, version = got
+        read = InstanceRead(slug=slug, dto={}, export={}, hooks=hooks)
+        _attach_children(read, tasks, sources, notes)
+        assigned |= {a.slug for a in fields["skills"]}
+        versions.add(version)
+        instances[slug] = normalize_instance(instance_with_children(fields, read, notes))
+    return instances, assigned, versions
+
+
+def _fields_of(
+    client: EngineClient, slug: str, dto: dict[str, Any], notes: Notes, caps: Capabilities
+) -> tuple[dict[str, Any], str] | None:
+    """The instance's fields from its export (+ env GETs) and the bundle's version; the raw
+    bundle dies here."""
+    export = _fetch_export(client, slug, notes)
+    if export is None:
+        return None
+    read = InstanceRead(slug=slug, dto=dto, export=export[0], env=export[1], version=export[2])
+    return instance_fields(read, notes, caps), read.version
+
+
+def _instance_jobs(
+    client: EngineClient,
+    chosen: list[str],
+    dtos: dict[str, dict[str, Any]],
+    notes: Notes,
+    caps: Capabilities,
+) -> list[Callable[[], Any]]:
+    # Interleaved so the handlers stay busy side by side, each at its own pace. Children
+    # are converted in the worker that fetched them, so their raw JSON is freed at once;
+    # each export is freed as soon as its fields are built (peak memory).
+    fetch_tasks = partial(_fetch_tasks, paginated=caps.paginated_tasks)
     jobs: list[Callable[[], Any]] = []
     for slug in chosen:
         key = f"instance/{slug}"
         jobs += [
-            partial(_fields_of, client, slug, dtos[slug], notes),
-            partial(_tasks_of, _fetch_tasks, client, slug, notes, key),
+            partial(_fields_of, client, slug, dtos[slug], notes, caps),
+            partial(_tasks_of, fetch_tasks, client, slug, notes, key),
             partial(_sources_of, client, slug, notes, key),
         ]
-    answers: list[Any] = client.parallel(jobs)
-    instances: dict[str, Instance] = {}
-    assigned: set[str] = set()
-    for i, slug in enumerate(chosen):
-        fields, tasks, sources = answers[3 * i : 3 * i + 3]
-        answers[3 * i : 3 * i + 3] = (None, None, None)
-        if fields is None:
-            notes.warn(f"instance/{slug}", "the instance vanished during the read; left out")
-            continue
-        read = InstanceRead(slug=slug, dto={}, export={})
-        _attach_children(read, tasks, sources, notes)
-        assigned |= {a.slug for a in fields["skills"]}
-        instances[slug] = normalize_instance(instance_with_children(fields, read, notes))
-    return instances, assigned
-
-
-def _fields_of(
-    client: EngineClient, slug: str, dto: dict[str, Any], notes: Notes
-) -> dict[str, Any] | None:
-    """The instance's fields from its export (+ env GETs); the raw bundle dies here."""
-    export = _fetch_export(client, slug, notes)
-    if export is None:
-        return None
-    return instance_fields(InstanceRead(slug=slug, dto=dto, export=export[0], env=export[1]), notes)
+        if caps.hooks:
+            jobs.append(partial(_hooks_of, client, slug, notes, key))
+    return jobs
 
 
 def _fetch_export(
     client: EngineClient, slug: str, notes: Notes
-) -> tuple[dict[str, Any], dict[str, list[Any] | None]] | None:
+) -> tuple[dict[str, Any], dict[str, list[Any] | None], str] | None:
     what = f"instance {slug!r} export"
     try:
         bundle = expect_dict(client.get(f"/api/instances/{_q(slug)}/export", what=what), what)
@@ -146,7 +212,7 @@ def _fetch_export(
         return None
     export = expect_dict(bundle.get("instance"), what)
     env = {skill: _fetch_env(client, slug, skill, notes) for skill in plain_env_skills(export)}
-    return export, env
+    return export, env, str(bundle.get("version"))
 
 
 def _fetch_env(client: EngineClient, slug: str, skill: str, notes: Notes) -> list[Any] | None:
@@ -165,10 +231,10 @@ def _fetch_env(client: EngineClient, slug: str, skill: str, notes: Notes) -> lis
     return expect_list(expect_dict(body, what).get("env"), what)
 
 
-def _fetch_tasks(client: EngineClient, slug: str, notes: Notes) -> Any:
+def _fetch_tasks(client: EngineClient, slug: str, notes: Notes, *, paginated: bool = False) -> Any:
     what = f"instance {slug!r} scheduled tasks"
     try:
-        body = client.get(f"/api/instances/{_q(slug)}/scheduled-tasks", what=what)
+        return _task_pages(client, slug, what) if paginated else _task_page(client, slug, what)
     except NotFound:
         return None
     except EngineRejected as exc:
@@ -182,7 +248,41 @@ def _fetch_tasks(client: EngineClient, slug: str, notes: Notes) -> Any:
             "for this instance until then",
         )
         return _UNREADABLE
+
+
+def _task_page(client: EngineClient, slug: str, what: str, query: str = "") -> list[Any]:
+    body = client.get(f"/api/instances/{_q(slug)}/scheduled-tasks{query}", what=what)
     return expect_list(expect_dict(body, what).get("tasks"), what)
+
+
+def _task_pages(client: EngineClient, slug: str, what: str) -> list[Any]:
+    # develop pages the list (100 by default, at most 500): read to the end, so that a task
+    # beyond the first page is never planned as a create (a duplicate on apply).
+    tasks: list[Any] = []
+    seen: set[str] = set()
+    while True:
+        page = _task_page(client, slug, what, f"?limit={TASK_PAGE}&offset={len(tasks)}")
+        ids = {str(t.get("id")) for t in page if isinstance(t, dict)}
+        if ids & seen:  # an engine that ignores offset sent the first page again
+            return tasks
+        seen |= ids
+        tasks += page
+        if len(page) < TASK_PAGE:
+            return tasks
+
+
+def _fetch_hooks(client: EngineClient, slug: str) -> list[Any] | None:
+    what = f"instance {slug!r} hooks"
+    try:
+        body = client.get(f"/api/instances/{_q(slug)}/hooks", what=what)
+    except NotFound:
+        return None
+    return expect_list(expect_dict(body, what).get("hooks"), what)
+
+
+def _hooks_of(client: EngineClient, slug: str, notes: Notes, key: str) -> list[Hook] | None:
+    raw = _fetch_hooks(client, slug)
+    return None if raw is None else hooks_from(raw, notes, key)
 
 
 def _fetch_sources(client: EngineClient, slug: str) -> list[Any]:

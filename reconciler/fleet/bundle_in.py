@@ -18,15 +18,17 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from reconciler.engine.convert import Notes, build, task_from, unique_by_name
+from reconciler.engine.convert import Notes, build, hooks_from, task_from, unique_by_name
 from reconciler.engine.exported import InstanceRead, catalog_skills, instance_from
 from reconciler.errors import UsageError
 from reconciler.model.enginefacts import SECTION_IDS
+from reconciler.model.engineline import DEVELOP, DEVELOP_SETTINGS, Capabilities
 from reconciler.model.objects import Definition, EventSource, Instance, ScheduledTask, Skill
 from reconciler.model.project import Scope
 from reconciler.plan.changes import Notice
 
 BUNDLE_VERSION = "1.0"
+BUNDLE_VERSIONS = ("1.0", "1.1")  # main exports 1.0; develop exports 1.1, imports both
 IMPORT_BODY_LIMIT = 102_400  # the engine's JSON body limit (§1.4): larger imports fail (500)
 _TITLES = "Identity Soul Tooling Safety Skills Memory User-Identity Datetime".split()
 SECTION_TITLES = {k: t.replace("-", " ") for k, t in zip(SECTION_IDS, _TITLES, strict=True)}
@@ -50,7 +52,7 @@ class Bundled(Instance):
 
 
 def parse_bundle(text: str, name: str) -> dict[str, Any]:
-    """A bundle file's JSON, checked to be an instance or skills bundle of version 1.0."""
+    """A bundle file's JSON, checked to be an instance or skills bundle of a known version."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -59,14 +61,14 @@ def parse_bundle(text: str, name: str) -> dict[str, Any]:
     body = {"instance": dict, "skills": list}
     if (
         not isinstance(data, dict)
-        or data.get("version") != BUNDLE_VERSION
+        or data.get("version") not in BUNDLE_VERSIONS
         or kind not in body
         or not isinstance(data.get(kind), body[kind])
         or (kind == "instance" and not isinstance(data[kind].get("slug"), str))
     ):
         raise UsageError(
-            f'{name}: not a Polyant export bundle (version "1.0", type "instance" with an '
-            'instance object or type "skills" with a skills list)'
+            f'{name}: not a Polyant export bundle this tool knows (version "1.0" or "1.1", '
+            'type "instance" with an instance object or type "skills" with a skills list)'
         )
     return data
 
@@ -107,6 +109,7 @@ def import_bundles(
         if slug in out.instances:
             notes.warn(key, "given by more than one bundle; the last one is written")
         reader = _InstanceImport(body, existing.get(slug), notes, key)
+        reader.version = str(data["version"])
         out.instances[slug] = reader.instance(with_tasks=with_tasks)
         out.fresh[slug] = reader.fresh
     out.notices = notes.sorted()
@@ -119,15 +122,32 @@ class _InstanceImport:
     def __init__(self, body: dict[str, Any], existing: Instance | None, notes: Notes, key: str):
         self.body, self.existing, self.notes, self.key = body, existing, notes, key
         self.fresh: set[tuple[str, str]] = set()
+        self.version = BUNDLE_VERSION
+
+    @property
+    def v11(self) -> bool:
+        """True for a 1.1 bundle: flags, action fields, plain env values and real tasks."""
+        return self.version != BUNDLE_VERSION
+
+    def _base(self, plain: list[dict[str, Any]], with_tasks: bool) -> Instance:
+        rows = [r for r in self.body.get("skillEnv") or [] if isinstance(r, dict)]
+        export = {**self.body, "skillEnv": [r for r in rows if r not in plain]}
+        # A 1.1 bundle carries the DTO-only settings itself: read them from its body.
+        dto = self.body if self.v11 else {}
+        tasks = self._tasks(with_tasks or self.v11)
+        read = InstanceRead(self.body["slug"], dto, export, tasks=tasks, version=self.version)
+        settings = frozenset(k for k in DEVELOP_SETTINGS if k in self.body)
+        return instance_from(read, self.notes, Capabilities(line=DEVELOP, settings=settings))
 
     def instance(self, *, with_tasks: bool) -> Instance:
-        rows = [r for r in self.body.get("skillEnv") or [] if isinstance(r, dict)]
-        plain = [r for r in rows if r.get("encrypted") is False and r.get("hasValue")]
-        export = {**self.body, "skillEnv": [r for r in rows if r not in plain]}
-        read = InstanceRead(self.body["slug"], {}, export, tasks=self._tasks(with_tasks))
-        base = instance_from(read, self.notes)
+        plain = [
+            r
+            for r in dicts(self.body.get("skillEnv"))
+            if r.get("encrypted") is False and r.get("hasValue") and "value" not in r
+        ]
+        base = self._base(plain, with_tasks)
         values = {name: getattr(base, name) for name in Instance.model_fields}
-        fields = set(base.model_fields_set) - set(UNCARRIED)
+        fields = set(base.model_fields_set) - (set() if self.v11 else set(UNCARRIED))
         sources = [self._source(raw) for raw in dicts(self.body.get("eventSources"))]
         values["event_sources"] = unique_by_name(
             [s for s in sources if s is not None], source_name, self.notes, self.key, "event source"
@@ -135,15 +155,25 @@ class _InstanceImport:
         values["skill_env"] = self._skill_env(base.skill_env or {}, plain)
         if values["skill_env"] is None:
             fields.discard("skill_env")
+        if self.v11:
+            return self._v11(values, fields)
         what = "thinkingEnabled, langsmithProject, sttProvider, definition action fields, "
         what += "event source config, plain skill env values"
         what += "" if with_tasks else ", scheduled tasks"
         self.notes.info(self.key, f"a bundle cannot carry {what}: the repo keeps its own")
         return Bundled.model_construct(_fields_set=fields, **values)
 
+    def _v11(self, values: dict[str, Any], fields: set[str]) -> Instance:
+        if isinstance(self.body.get("hooks"), list):
+            values["hooks"] = hooks_from(self.body["hooks"], self.notes, self.key)
+            fields.add("hooks")
+        what = "event source config, credentials"
+        self.notes.info(self.key, f"a bundle cannot carry {what}: the repo keeps its own")
+        return Instance.model_construct(_fields_set=fields, **values)
+
     def _tasks(self, with_tasks: bool) -> list[ScheduledTask] | None:
         raw = dicts(self.body.get("scheduledTasks"))
-        if raw and not with_tasks:
+        if raw and not with_tasks and not self.v11:
             names = ", ".join(repr(t.get("name")) for t in raw)
             self.notes.warn(
                 self.key,
@@ -187,7 +217,9 @@ class _InstanceImport:
             "enabled": raw.get("enabled") is not False,
         }
         old = olds.get(name)
-        if old is not None:
+        if self.v11:  # 1.1 carries the action fields
+            data |= _actions(raw)
+        elif old is not None:
             data |= {n: getattr(old, n) for n in ACTION_FIELDS if n in old.model_fields_set}
         elif not data["interpretation_prompt"]:
             self.notes.warn(
@@ -222,6 +254,15 @@ class _InstanceImport:
             "left as the repo has it (add them under skillEnv by hand)",
         )
         return None
+
+
+def _actions(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "action": raw.get("action") or "backlog",
+        "context_prompt": raw.get("contextPrompt"),
+        "outbound_channel": raw.get("outboundChannel"),
+        "outbound_target": raw.get("outboundTarget"),
+    }
 
 
 def dicts(value: Any) -> list[dict[str, Any]]:

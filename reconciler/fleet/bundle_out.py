@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic.alias_generators import to_camel
+
 from reconciler.engine.convert import Notes
 from reconciler.fleet.bundle_in import (
     BUNDLE_VERSION,
@@ -22,16 +24,36 @@ from reconciler.fleet.bundle_in import (
     SECTION_TITLES,
     SKILL_VERSION,
 )
-from reconciler.model.objects import EventSource, Instance, Skill
+from reconciler.model.enginefacts import NEWER_SETTINGS
+from reconciler.model.objects import EventSource, Instance, ScheduledTask, Skill
 from reconciler.plan.changes import Notice
 
 
-def instance_bundle(inst: Instance, exported_at: datetime) -> tuple[dict[str, Any], list[Notice]]:
-    """The engine's export bundle of one repo instance, and what it drops."""
+def instance_bundle(
+    inst: Instance, exported_at: datetime, version: str = BUNDLE_VERSION
+) -> tuple[dict[str, Any], list[Notice]]:
+    """The engine's export bundle of one repo instance, and what it drops.
+
+    Version 1.0 is what main (172e0bc) exports and accepts; 1.1 (develop 5e59498 on) also
+    carries the instance flags, definition action fields, channel config and real tasks.
+    """
     notes = Notes()
     key = f"instance/{inst.slug}"
     body: dict[str, Any] = inst.model_dump(mode="json", include=SCALARS)
-    body |= {
+    if version != BUNDLE_VERSION:
+        body |= _v11_settings(inst)
+    body |= _children(inst, notes, key)
+    if version == BUNDLE_VERSION:
+        _export_notes(inst, notes, key)
+    else:
+        _v11_children(inst, body)
+        _v11_notes(inst, notes, key)
+    envelope = {"version": version, "exportedAt": _iso(exported_at), "type": "instance"}
+    return {**envelope, "instance": body}, notes.sorted()
+
+
+def _children(inst: Instance, notes: Notes, key: str) -> dict[str, Any]:
+    return {
         "prompts": [
             {"sectionKey": k, "title": SECTION_TITLES.get(k, k), "content": v}
             for k, v in sorted(inst.prompts.items())
@@ -55,9 +77,45 @@ def instance_bundle(inst: Instance, exported_at: datetime) -> tuple[dict[str, An
         "eventSources": [_source_row(s) for s in inst.event_sources or []],
         "scheduledTasks": [],
     }
-    _export_notes(inst, notes, key)
-    envelope = {"version": BUNDLE_VERSION, "exportedAt": _iso(exported_at), "type": "instance"}
-    return {**envelope, "instance": body}, notes.sorted()
+
+
+def _v11_settings(inst: Instance) -> dict[str, Any]:
+    # The engine's 1.1 key order (export.service.ts); embeddingDim follows the provider
+    # (bedrock embeds in 1024 dimensions only) and is applied by import-new only.
+    names = ("langsmith_project", "thinking_enabled", "temperature", "state_in_prompt_enabled",
+             "tool_results_in_history_enabled", "debug_enabled", "stt_provider",
+             "embedding_provider")  # fmt: skip
+    out: dict[str, Any] = inst.model_dump(mode="json", include=set(names))
+    out = {to_camel(n): out[to_camel(n)] for n in names}
+    out["embeddingDim"] = 1024 if inst.embedding_provider == "bedrock" else 1536
+    optout = {n for n in NEWER_SETTINGS if n.startswith("optout")}
+    return out | inst.model_dump(mode="json", include=optout)
+
+
+def _v11_children(inst: Instance, body: dict[str, Any]) -> None:
+    for row in body["channels"]:
+        row["config"] = {}  # credentials never travel; the import creates the channel disabled
+    for row in body["skillEnv"]:
+        row.pop("hasValue", None)  # 1.1 rows carry `value` for plain keys, nothing otherwise
+    acting = {"action", "context_prompt", "outbound_channel", "outbound_target"}
+    for row, source in zip(body["eventSources"], inst.event_sources or [], strict=True):
+        for out, d in zip(row["definitions"], source.definitions, strict=True):
+            out.update(d.model_dump(mode="json", include=acting))
+    body["hooks"] = [h.model_dump(mode="json") for h in inst.hooks or []]
+    body["scheduledTasks"] = [_task_row(t) for t in inst.scheduled_tasks or []]
+
+
+def _task_row(task: ScheduledTask) -> dict[str, Any]:
+    row: dict[str, Any] = task.model_dump(mode="json", exclude={"id", "auto_disabled"})
+    row["schedule"] = task.schedule.model_dump(mode="json", exclude_none=True)
+    return row | {"createdBy": "api"}
+
+
+def _v11_notes(inst: Instance, notes: Notes, key: str) -> None:
+    for level, items, message in _losses(inst)[3:]:
+        if items:
+            add = notes.warn if level == "warning" else notes.info
+            add(key, message.format(", ".join(items)))
 
 
 def _tools(inst: Instance, notes: Notes, key: str) -> list[str]:

@@ -91,3 +91,13 @@ def public_url(url: str) -> str:
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def keywords_problem(field: str, words: list[str]) -> str | None:
+    """Why an opt-out keyword list would not round-trip (the engine trims and dedupes it)."""
+    trimmed = [w.strip() for w in words]
+    if not words or any(not w for w in trimmed):
+        return f"{field} needs at least one keyword and no empty ones"
+    if trimmed != words or len({w.lower() for w in words}) != len(words):
+        return f"{field}: write each keyword once (case-insensitively), without outer spaces"
+    return None

@@ -34,6 +34,34 @@ PROVIDER_MODELS: dict[str, frozenset[str]] = {
     ),
 }
 
+# What develop (5e59498) offers beyond main: validate without an engine warns on a model in
+# neither list (the engine decides); plan checks against the engine's own answer.
+DEVELOP_PROVIDER_MODELS: dict[str, frozenset[str]] = {
+    "openai": frozenset(
+        """gpt-4o-mini gpt-4o gpt-4.1 gpt-4.1-mini gpt-5.4 gpt-5.4-mini gpt-5.4-nano o3""".split()
+    ),
+    "anthropic": frozenset(
+        """claude-haiku-4-5-20251001 claude-sonnet-4-6 claude-sonnet-4-5-20250929 claude-
+        opus-4-8 claude-opus-4-7 claude-opus-4-6""".split()
+    ),
+    "bedrock": frozenset(
+        """eu.amazon.nova-micro-v1:0 eu.amazon.nova-lite-v1:0 eu.amazon.nova-2-lite-v1:0
+        eu.amazon.nova-pro-v1:0 eu.anthropic.claude-haiku-4-5-20251001-v1:0
+        eu.anthropic.claude-sonnet-4-20250514-v1:0 eu.anthropic.claude-
+        sonnet-4-5-20250929-v1:0 eu.anthropic.claude-sonnet-4-6 eu.anthropic.claude-
+        opus-4-5-20251101-v1:0 eu.anthropic.claude-opus-4-6-v1 eu.anthropic.claude-
+        opus-4-7 eu.anthropic.claude-opus-4-8 eu.anthropic.claude-fable-5
+        global.anthropic.claude-haiku-4-5-20251001-v1:0 global.anthropic.claude-
+        sonnet-4-5-20250929-v1:0 global.anthropic.claude-sonnet-4-6
+        global.anthropic.claude-opus-4-5-20251101-v1:0 global.anthropic.claude-
+        opus-4-6-v1 global.anthropic.claude-opus-4-7 global.anthropic.claude-opus-4-8
+        global.anthropic.claude-fable-5 qwen.qwen3-32b-v1:0
+        qwen.qwen3-coder-30b-a3b-v1:0 qwen.qwen3-235b-a22b-2507-v1:0
+        qwen.qwen3-next-80b-a3b nvidia.nemotron-super-3-120b openai.gpt-oss-20b-1:0
+        openai.gpt-oss-120b-1:0 minimax.minimax-m2.5""".split()
+    ),
+}
+
 # The instance row's writable settings, in engine order (PATCH /api/instances/:slug).
 INSTANCE_METADATA_FIELDS: tuple[str, ...] = (
     "name",
@@ -48,7 +76,14 @@ INSTANCE_METADATA_FIELDS: tuple[str, ...] = (
     "auth_enabled",
     "thinking_enabled",
     "stt_provider",
+    *(
+        "temperature state_in_prompt_enabled tool_results_in_history_enabled debug_enabled "
+        "optout_enabled optout_stop_keywords optout_resume_keywords optout_closing_message "
+        "optout_resume_message optout_inject_prompt_hint embedding_provider"
+    ).split(),
 )
+# Those of them that only engines newer than 172e0bc have (develop 5e59498 on).
+NEWER_SETTINGS: tuple[str, ...] = INSTANCE_METADATA_FIELDS[12:]
 
 SEEDED_TOOLS: tuple[str, ...] = ("readSkill", "spawnTask")  # what POST /api/instances seeds
 # SHA-256 of the prompt sections a new instance is seeded with (contract §4.1): a desired

@@ -37,6 +37,8 @@ def normalize_instance(inst: Instance) -> Instance:
         ]
     if inst.scheduled_tasks is not None:
         update["scheduled_tasks"] = sorted(inst.scheduled_tasks, key=lambda t: t.name)
+    if inst.hooks is not None:
+        update["hooks"] = sorted(inst.hooks, key=lambda h: h.key)
     return _copy_keep_fields_set(inst, update)
 
 

@@ -15,10 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from reconciler.model import checks
-from reconciler.model.enginefacts import (
-    PROVIDER_MODELS,
-    SECTION_IDS,
-)
+from reconciler.model.enginefacts import SECTION_IDS
 
 ChannelType = Literal["telegram", "slack", "whatsapp", "agent"]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
@@ -170,6 +167,33 @@ class ScheduledTask(Model):
     auto_disabled: bool = Field(False, exclude=True)
 
 
+HookEvent = Literal["conversation_start", "message_received", "response_generated", "response_sent"]
+
+
+class HookAction(Model):
+    """The tool a hook runs; args are static {{path}} templates, never secrets."""
+
+    tool_name: str = Field(min_length=1)
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class Hook(Model):
+    """An instance hook (engines from develop 5e59498 on), identified by event, position, tool."""
+
+    event: HookEvent
+    action_type: Literal["tool"] = "tool"
+    action_config: HookAction
+    enabled: bool = True
+    position: int = Field(0, ge=0)
+    timeout_ms: int = Field(10_000, ge=1000, le=30_000)
+    id: str | None = Field(None, exclude=True)
+
+    @property
+    def key(self) -> str:
+        """The hook's identity within its instance, e.g. 'message_received#0:webSearch'."""
+        return f"{self.event}#{self.position}:{self.action_config.tool_name}"
+
+
 class Instance(Model):
     """An agent instance; `prompts` maps section id to content, one Markdown file each."""
 
@@ -187,6 +211,20 @@ class Instance(Model):
     thinking_enabled: bool = False
     stt_provider: Literal["openai", "aws", "deepgram"] = "openai"
     icon: str | None = None
+    # Settings of engines newer than 172e0bc (develop 5e59498); unmanaged on main.
+    temperature: float | None = Field(None, ge=0, le=2)
+    state_in_prompt_enabled: bool = False
+    tool_results_in_history_enabled: bool = False
+    debug_enabled: bool = False
+    optout_enabled: bool = False
+    optout_stop_keywords: list[str] = Field(default_factory=lambda: ["STOP"])
+    optout_resume_keywords: list[str] = Field(default_factory=lambda: ["START"])
+    optout_closing_message: str | None = None
+    optout_resume_message: str | None = None
+    optout_inject_prompt_hint: bool = True
+    embedding_provider: Literal["openai", "bedrock"] = "openai"
+    # Repo-only: allow an embeddingProvider change that wipes memories and knowledge.
+    confirm_wipe: bool = False
     prompts: dict[str, str] = Field(default_factory=dict)
     skills: list[SkillAssignment] | None = None
     manual_tools: list[str] | None = None
@@ -196,6 +234,7 @@ class Instance(Model):
     room: Room | None = None
     event_sources: list[EventSource] | None = None
     scheduled_tasks: list[ScheduledTask] | None = None
+    hooks: list[Hook] | None = None
 
     @model_validator(mode="after")
     def _checks(self) -> Instance:
@@ -208,9 +247,7 @@ class Instance(Model):
 def _instance_problems(inst: Instance) -> list[str | None]:
     """Cross-field rules of one instance that the engine would not enforce."""
     out: list[str | None] = [checks.slug_problem(inst.slug)]
-    provider = inst.provider or "openai"
-    if inst.model and inst.model not in PROVIDER_MODELS[provider]:
-        out.append(f"model {inst.model!r} is not offered by provider {provider!r}")
+    out += [checks.keywords_problem(name, words) for name, words in _keyword_lists(inst)]
     out += [f"unknown prompt section {k!r}" for k in inst.prompts if k not in SECTION_IDS]
     out += [
         f"secret key {k!r} must match ^[a-z0-9_]+$ and be at most 64 characters"
@@ -220,9 +257,17 @@ def _instance_problems(inst: Instance) -> list[str | None]:
     out += [_dupes("skills", [a.slug for a in inst.skills or []])]
     out += [_dupes("eventSources", [s.name for s in inst.event_sources or []])]
     out += [_dupes("scheduledTasks", [t.name for t in inst.scheduled_tasks or []])]
+    out += [_dupes("hooks (event#position:tool)", [h.key for h in inst.hooks or []])]
     out += [_dupes("secrets", list(inst.secrets or []))]
     out += [_dupes("manualTools", list(inst.manual_tools or []))]
     return out
+
+
+def _keyword_lists(inst: Instance) -> list[tuple[str, list[str]]]:
+    return [
+        ("optoutStopKeywords", inst.optout_stop_keywords),
+        ("optoutResumeKeywords", inst.optout_resume_keywords),
+    ]
 
 
 def _dupes(what: str, names: list[str]) -> str | None:

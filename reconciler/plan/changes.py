@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from reconciler.model.engineline import Capabilities
 from reconciler.model.objects import Instance, Skill, State
 from reconciler.plan.operations import FieldChange, Operation
 
@@ -65,6 +66,7 @@ class Plan:
     unsafe_reasons: tuple[str, ...] = ()
     environment: str | None = None
     engine_url: str | None = None
+    engine_line: str | None = None  # e.g. "develop (5e59498)": what the plan was made against
     commit: str | None = None
     scope: tuple[str, ...] | None = None
     left_out: tuple[str, ...] = ()
@@ -104,3 +106,4 @@ class LiveSnapshot:
     state: State
     notices: list[Notice] = field(default_factory=list)
     instance_slugs: list[str] = field(default_factory=list)
+    engine: Capabilities = field(default_factory=Capabilities)

@@ -42,6 +42,7 @@ from reconciler.plan.fields import (
     icon_value,
     jsonable,
 )
+from reconciler.plan.hooks import hooks
 
 AUTH_KEY = "auth_api_key"
 CREATE_FIELDS = ("description", "provider", "model")  # what POST /api/instances reads (§3.5)
@@ -62,6 +63,8 @@ def instance_fields(
     _room(ctx, desired, live)
     event_sources(ctx, desired, live)
     scheduled_tasks(ctx, desired, live)
+    hooks(ctx, desired, live)
+    hooks(ctx, desired, live)
 
 
 def create_body(desired: Instance) -> dict[str, Any]:
@@ -92,6 +95,7 @@ def fresh_instance(desired: Instance) -> Instance:
         room=None,
         event_sources=[],
         scheduled_tasks=[],
+        hooks=[],
     )
 
 
@@ -106,6 +110,8 @@ def _settings(ctx: DiffContext, desired: Instance, live: Instance | None) -> Non
     if "provider" in body or "model" in body:  # the engine validates them as a pair
         body["provider"] = desired.provider if "provider" in managed else _get(live, "provider")
         body["model"] = desired.model if "model" in managed else _get(live, "model")
+    if "embeddingProvider" in body and desired.confirm_wipe:
+        body["confirmWipe"] = True  # plan.engineaware shows the wipe; the repo allowed it
     draft.args["body"] = body
     if body.get("authEnabled") is True:
         draft.args["authKeyLive"] = AUTH_KEY in ((live.secrets or []) if live else [])

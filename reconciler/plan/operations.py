@@ -46,6 +46,9 @@ DEFINITION_DELETE: Final = "definition.delete"
 TASK_CREATE: Final = "task.create"
 TASK_UPDATE: Final = "task.update"
 TASK_DELETE: Final = "task.delete"
+HOOK_CREATE: Final = "hook.create"
+HOOK_UPDATE: Final = "hook.update"
+HOOK_DELETE: Final = "hook.delete"
 CATALOG_IMPORT: Final = "catalog.import"
 CATALOG_ARCHIVE: Final = "catalog.archive"
 
@@ -81,6 +84,9 @@ RANK: Final[Mapping[str, float]] = MappingProxyType(
         TASK_CREATE: 11,
         TASK_UPDATE: 11,
         TASK_DELETE: 11,
+        HOOK_CREATE: 12,
+        HOOK_UPDATE: 12,
+        HOOK_DELETE: 12,
         CATALOG_IMPORT: 0,
         CATALOG_ARCHIVE: 0,
         INSTANCE_DELETE: 0,

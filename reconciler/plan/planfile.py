@@ -52,7 +52,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "notices": [{"level": n.level, "key": n.key, "message": n.message} for n in plan.notices],
         "changes": changes,
         "checksum": checksum(plan),
-    }
+    } | ({"engineLine": plan.engine_line} if plan.engine_line else {})
 
 
 def plan_to_json(plan: Plan) -> str:
@@ -115,6 +115,7 @@ def _plan(data: dict[str, Any]) -> Plan:
         unsafe_reasons=tuple(str(r) for r in data["unsafeReasons"]),
         environment=data["environment"],
         engine_url=data["engineUrl"],
+        engine_line=data.get("engineLine"),
         commit=data["commit"],
         scope=None if data["scope"] is None else tuple(str(s) for s in data["scope"]),
         left_out=tuple(str(k) for k in data["leftOut"]),

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from reconciler.errors import UnsafePlan
+from reconciler.model.enginefacts import NEWER_SETTINGS
 from reconciler.model.managed import normalize_instance, normalize_skill
 from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project
@@ -41,10 +42,16 @@ def _sha256(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
+_LINE_FIELDS = frozenset({*NEWER_SETTINGS, "confirm_wipe", "hooks"})
+
+
 def full_dump(value: Any) -> Any:
     """Dump a model with every field, the ``exclude=True`` ids and live-only facts included."""
     if isinstance(value, BaseModel):
-        names = type(value).model_fields
+        # Settings an engine line lacks (never read there) stay out, so a main-line
+        # fingerprint does not change with fields only newer engines have.
+        unread = _LINE_FIELDS - value.model_fields_set
+        names = [n for n in type(value).model_fields if n not in unread]
         return {name: full_dump(getattr(value, name, None)) for name in names}
     if isinstance(value, list | tuple):
         return [full_dump(v) for v in value]

@@ -148,6 +148,8 @@ def _footer(plan: Plan) -> str:
     parts = [f"**{summary_line(plan)}**"] if plan.changes else ["**No changes.**"]
     if plan.engine_url:
         parts.append(f"Engine {code(plan.engine_url)}")
+    if plan.engine_line:
+        parts.append(f"line {code(plan.engine_line)}")
     if plan.commit:
         parts.append(f"commit {code(plan.commit[:12])}")
     if plan.changes:

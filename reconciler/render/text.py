@@ -77,10 +77,11 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
 
 
 def _banner(plan: Plan) -> list[str]:
+    line = [f"Planned against engine line {clean(plan.engine_line)}."] if plan.engine_line else []
     if plan.scope is None:
-        return []
+        return [*line, ""] if line else []
     only = listing([clean(s) for s in plan.scope]) or "(none)"
-    out = [f"Scoped plan: only instance(s) {only}."]
+    out = [*line, f"Scoped plan: only instance(s) {only}."]
     if plan.left_out:
         out.append(f"Left out: {listing([clean(k) for k in plan.left_out])}.")
     return [*out, ""]

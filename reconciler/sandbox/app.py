@@ -16,6 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Mount
 
 from . import (
+    develop,
+    develop_auth,
+    develop_hooks,
     events,
     export,
     importer,
@@ -64,6 +67,11 @@ ROUTES: list[Route] = [
 ]
 
 
+def routes_for(line: str) -> list[Route]:
+    """The route table of an engine line: develop's differences win over main's routes."""
+    return [*develop_hooks.routes, *develop.routes, *ROUTES] if line == "develop" else ROUTES
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """One request as the sandbox saw it; status 0 means the connection was dropped."""
@@ -86,6 +94,8 @@ class Engine:
     faults: FaultPlan | None = None
     latency_s: float = 0.0
     requests: list[RequestRecord] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=lambda: ROUTES)
+    keys: develop_auth.KeyGuard | None = None  # develop: X-Polyant-Key and enforce mode
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
 
@@ -126,7 +136,7 @@ class Dispatcher:
             return
         request = Request(scope, receive)
         raw_path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
-        found = resolve(ROUTES, request.method, raw_path)
+        found = resolve(self.engine.routes, request.method, raw_path)
         ex = _Exchange(request, send, raw_path, *(found or (None, {})))
         try:
             await self._pipeline(ex, scope)
@@ -225,14 +235,19 @@ class Dispatcher:
         assert ex.route is not None
         if ex.route.public:
             return None
-        found = self.engine.auth.extract(dict(ex.request.headers))
+        headers = dict(ex.request.headers)
+        keys = self.engine.keys
+        verdict = keys.check(ex.request.method, ex.route.template, headers) if keys else None
+        if verdict is not None:
+            return verdict.refusal
+        found = self.engine.auth.extract(headers)
         if found is None:
             return Reply(MISSING_AUTH_BODY, status=401)
         try:
             self.engine.auth.check(*found)
         except TokenError:
             return Reply(BAD_AUTH_BODY, status=401)
-        return None
+        return keys.after_bearer(ex.request.method, ex.route.template) if keys else None
 
     async def _run(self, route: Route, ctx: Ctx) -> Reply:
         try:

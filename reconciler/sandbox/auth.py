@@ -83,14 +83,16 @@ def mint_token(
     email: str = "gitops@localhost",
     role: str = "superadmin",
     ttl_s: int | None = 3600,
+    sub: str | None = None,
 ) -> str:
     """An Auth.js session token the engine accepts as `Authorization: Bearer <token>`.
 
-    `ttl_s=None` omits `exp`: the engine then never expires the token.
+    `ttl_s=None` omits `exp`: the engine then never expires the token. `sub` names a real
+    user (engines with a permission guard look the user up); a random one otherwise.
     """
     issued = int(time.time())
     claims: dict[str, Any] = {
-        "sub": str(uuid.uuid4()),
+        "sub": sub or str(uuid.uuid4()),
         "email": email,
         "name": email.split("@", 1)[0],
         "role": role,

@@ -48,6 +48,9 @@ def _task_export(t: Task) -> dict[str, Any]:
     }
 
 
+task_export = _task_export  # develop's 1.1 bundle fills scheduledTasks with the same rows
+
+
 def export_bundle(store: Store, inst: Instance) -> dict[str, Any]:
     """The instance bundle exactly as the engine builds it (key order verified)."""
     data = store.data[inst.id]

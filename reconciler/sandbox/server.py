@@ -8,14 +8,15 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 
-from .app import Engine, RequestRecord, build_app
+from .app import Engine, RequestRecord, build_app, routes_for
 from .auth import Authenticator, mint_token
+from .develop_auth import KeyGuard
 from .faults import FaultPlan
 from .routing import Settings
 from .seed import load_seed_file, seed_demo_agent
@@ -37,6 +38,10 @@ class SandboxServer:
         routing.Settings); changeable later through `settings`.
     throttle_freeze: model the engine's counter-freeze bug (contract §18.6); off by default.
     base_url: the webhook URL base (defaults to `url`).
+    engine_line: "main" (172e0bc, the default) or "develop" (5e59498: develop's settings,
+        models, paginated tasks, bundle 1.1, hooks, X-Polyant-Key management keys).
+    api_keys: develop only: management key → its permissions (e.g. {"agent:read"}).
+    authz_enforce: develop only: the permission guard denies instead of logging.
     """
 
     def __init__(
@@ -57,7 +62,12 @@ class SandboxServer:
         channel_hang_s: float = 5.0,
         throttle_freeze: bool = False,
         base_url: str | None = None,
+        engine_line: str = "main",
+        api_keys: Mapping[str, Iterable[str]] | None = None,
+        authz_enforce: bool = False,
     ) -> None:
+        if engine_line not in ("main", "develop"):
+            raise ValueError(f"engine_line must be 'main' or 'develop', not {engine_line!r}")
         if static_token is None and auth_secret is None:
             static_token = secrets.token_urlsafe(24)
         self.host, self.port = host, port
@@ -79,6 +89,11 @@ class SandboxServer:
         )
         auth = Authenticator(static_token=static_token, auth_secret=auth_secret)
         self.engine = Engine(store, settings, throttler, auth, faults, latency_s)
+        self.engine_line = engine_line
+        if engine_line == "develop":
+            self.engine.routes = routes_for(engine_line)
+            keys = {k: frozenset(v) for k, v in (api_keys or {}).items()}
+            self.engine.keys = KeyGuard(keys, enforce=authz_enforce)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -190,6 +205,7 @@ def serve(
     time_scale: float = 1.0,
     limit: int = 30,
     announce: Callable[[str, str | None], None] | None = None,
+    engine_line: str = "main",
 ) -> None:
     """Run the sandbox in the foreground until interrupted (for the CLI).
 
@@ -197,6 +213,7 @@ def serve(
     None when the caller supplied one (static token or AUTH_SECRET).
     """
     server = SandboxServer(
+        engine_line=engine_line,
         host=host,
         port=port,
         static_token=static_token,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from reconciler.model.enginefacts import NEWER_SETTINGS
 from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project
 from reconciler.plan.changes import LiveSnapshot, Plan
@@ -95,9 +96,15 @@ def helpdesk(**changes: Any) -> Instance:
     return Instance.model_validate(data)
 
 
+_LINE_FIELDS = {*NEWER_SETTINGS, "confirm_wipe", "hooks"}
+
+
 def live_copy(model: Instance | Skill, **changes: Any) -> Any:
     """What the engine read would return for `model`: every field set, ids filled in."""
-    data = model.model_dump(mode="json")
+    # A main-line read (172e0bc): develop's settings are not read, so not set.
+    data = model.model_dump(
+        mode="json", exclude=_LINE_FIELDS if isinstance(model, Instance) else None
+    )
     data.update(changes)
     live = type(model).model_validate(data)
     if isinstance(live, Instance):

@@ -222,13 +222,6 @@ CASES = [
     Case("name-too-long", inst("name: " + "n" * 300 + "\n"), INST, 1, "at most 255 characters"),
     Case("status-too-long", inst("name: A\nstatus: " + "s" * 21 + "\n"), INST, 2, "at most 20"),
     Case(
-        "model-provider",
-        inst("name: A\nprovider: openai\nmodel: claude-opus-4-6\n"),
-        INST,
-        3,
-        "not offered by provider 'openai'",
-    ),
-    Case(
         "stt-provider",
         inst("name: A\nsttProvider: bogus\n"),
         INST,
@@ -479,19 +472,6 @@ CASES = [
         "polyant.yaml",
         5,
         "has no folder instances/ghost/",
-    ),
-    Case(
-        "override-bad-value",
-        inst(
-            "name: A\n",
-            **{
-                "polyant.yaml": "defaultEnvironment: dev\nenvironments:\n  dev:\n"
-                "    overrides:\n      a: {provider: openai, model: nope}\n"
-            },
-        ),
-        "polyant.yaml",
-        5,
-        "not offered by provider",
     ),
 ]
 

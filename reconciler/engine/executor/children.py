@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from reconciler.engine.capabilities import TASK_PAGE
 from reconciler.engine.executor.change import ChangeRun, find_named, id_by_name
 from reconciler.engine.executor.wire import inst_path
 from reconciler.model import secretenv
@@ -107,7 +108,7 @@ def create_task(run: ChangeRun, operation: Operation) -> None:
         path,
         dict(operation.args["body"]),
         what=what,
-        confirm=lambda: find_named(run, path, name, "tasks"),
+        confirm=lambda: find_named(run, f"{path}?limit={TASK_PAGE}", name, "tasks"),
     )
     if operation.args["disabled"]:
         task_id = run.new_id(answer, f"scheduled task {name!r}", "task", "id")
@@ -131,5 +132,6 @@ def _task_id(run: ChangeRun, operation: Operation) -> str:
     known = operation.args.get("id")
     if isinstance(known, str) and known:
         return known
-    path = inst_path(run.slug, "scheduled-tasks")
+    # develop pages the list (100 by default): ask for its maximum, which main ignores.
+    path = inst_path(run.slug, "scheduled-tasks") + f"?limit={TASK_PAGE}"
     return id_by_name(run, path, operation.target, "tasks")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from types import MappingProxyType
 
-from reconciler.engine.executor import children, events, instance, skills
+from reconciler.engine.executor import children, events, hooks, instance, skills
 from reconciler.engine.executor.change import ChangeRun
 from reconciler.plan import operations as op
 from reconciler.plan.operations import Operation
@@ -51,6 +51,9 @@ HANDLERS: Mapping[str, Handler] = MappingProxyType(
         op.DEFINITION_CREATE: events.create_definition,
         op.DEFINITION_UPDATE: events.update_definition,
         op.DEFINITION_DELETE: events.delete_definition,
+        op.HOOK_CREATE: hooks.create_hook,
+        op.HOOK_UPDATE: hooks.update_hook,
+        op.HOOK_DELETE: hooks.delete_hook,
     }
 )
 _NEEDS_PRUNE = {
@@ -88,6 +91,7 @@ def step_name(operation: Operation) -> str:
         "event-source": f"event source {target!r}",
         "definition": f"event source {target.split('/', 1)[0]!r}",
         "task": f"scheduled task {target!r}",
+        "hook": f"hook {target}",
         "secret": "secrets",
         "catalog": "archive",
     }

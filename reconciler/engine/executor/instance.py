@@ -111,7 +111,8 @@ def patch_settings(run: ChangeRun, operation: Operation) -> None:
     def confirm() -> Any:
         answer = run.read(path, what=f"instance {run.slug!r}")
         row = answer.get("instance", {}) if isinstance(answer, dict) else {}
-        return answer if all(row.get(k) == v for k, v in body.items()) else None
+        sent = {k: v for k, v in body.items() if k != "confirmWipe"}  # not a column
+        return answer if all(row.get(k) == v for k, v in sent.items()) else None
 
     run.write("PATCH", path, body, what=f"instance {run.slug!r} settings", confirm=confirm)
 
