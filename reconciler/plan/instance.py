@@ -64,7 +64,6 @@ def instance_fields(
     event_sources(ctx, desired, live)
     scheduled_tasks(ctx, desired, live)
     hooks(ctx, desired, live)
-    hooks(ctx, desired, live)
 
 
 def create_body(desired: Instance) -> dict[str, Any]:
