@@ -57,7 +57,10 @@ def test_a_develop_bundle_imports_to_files_that_plan_to_nothing(
     tmp_path: Path, sandbox_develop: SandboxServer, develop_env: dict[str, str]
 ) -> None:
     env = {**develop_env, **CANARIES}
-    assert cli(["apply", "--auto-approve", "--root", str(copy_examples(tmp_path / "repo"))], env).code == 0
+    assert (
+        cli(["apply", "--auto-approve", "--root", str(copy_examples(tmp_path / "repo"))], env).code
+        == 0
+    )
     headers = {"Authorization": f"Bearer {sandbox_develop.token}"}
     files = []
     for path in (
@@ -115,7 +118,9 @@ def test_a_management_api_key_works_and_a_403_names_the_permission(tmp_path: Pat
         assert "rejected the token" not in plan.text
         assert "instance/helpdesk" in plan.out, plan.text
         assert "skill assignments and manual tools are not managed on this engine" in plan.out
-        thin = cli(["apply", "--auto-approve", "--root", str(root)], base | {"POLYANT_API_KEY": "pk_thin"})
+        thin = cli(
+            ["apply", "--auto-approve", "--root", str(root)], base | {"POLYANT_API_KEY": "pk_thin"}
+        )
         assert thin.code == 1
         assert "lacks the permission 'agent:write'" in thin.text, thin.text
         assert "pk_thin" not in thin.text and "pk_full" not in plan.text

@@ -180,7 +180,9 @@ def test_hooks_are_an_object_type_on_develop_and_unmanaged_on_main(
     assert cli(["apply", "--auto-approve", "--root", str(root)], env).code == 0
     assert [h["enabled"] for h in extra(line_sandbox.store, live).hooks.values()] == [False]
     _set(root, "assistant", hooks=[])
-    assert cli(["apply", "--auto-approve", "--root", str(root), "--prune", "--force"], env).code == 0
+    assert (
+        cli(["apply", "--auto-approve", "--root", str(root), "--prune", "--force"], env).code == 0
+    )
     assert extra(line_sandbox.store, live).hooks == {}
     assert cli(["plan", "--root", str(root), "--detailed-exitcode"], env).code == 0
 
