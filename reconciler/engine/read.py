@@ -1,8 +1,9 @@
 """The complete live read with the minimal calls, paced per handler and run in parallel.
 
-Calls: `GET /api/instances` and `GET /api/skills/catalog/export` once; per instance in
-scope its export, scheduled tasks and event sources (three handlers, so they proceed side
-by side); the env GET only for skills with plain env values; one GET per assigned skill
+Calls: `GET /api/instances`, `GET /api/instances/models` and `GET /api/skills/catalog/export`
+once; per instance in scope its export, scheduled tasks and event sources, and its hooks
+where the engine has them (separate handlers, so they proceed side by side; the children
+in read_children.py); the env GET only for skills with plain env values; one GET per assigned skill
 missing from the catalog (archived). The export alone is not a full snapshot (§17.2).
 """
 
@@ -14,16 +15,11 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.engine.capabilities import TASK_PAGE
 from reconciler.engine.client import EngineClient
 from reconciler.engine.convert import (
     Notes,
     expect_dict,
     expect_list,
-    hooks_from,
-    source_from,
-    task_from,
-    unique_by_name,
 )
 from reconciler.engine.exported import (
     InstanceRead,
@@ -33,14 +29,19 @@ from reconciler.engine.exported import (
     instance_with_children,
     plain_env_skills,
 )
+from reconciler.engine.read_children import (
+    attach_children,
+    fetch_tasks,
+    hooks_of,
+    sources_of,
+    tasks_of,
+)
 from reconciler.errors import AuthRejected, EngineRejected, NotFound
 from reconciler.model.engineline import Capabilities, detect, with_bundle_version
 from reconciler.model.managed import normalize_instance, normalize_skill
-from reconciler.model.objects import EventSource, Hook, Instance, Skill, State
+from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Scope
 from reconciler.plan.changes import LiveSnapshot
-
-_UNREADABLE = "unreadable"
 
 
 def _q(segment: str) -> str:
@@ -159,7 +160,7 @@ def _read_instances(
             continue
         fields, version = got
         read = InstanceRead(slug=slug, dto={}, export={}, hooks=hooks)
-        _attach_children(read, tasks, sources, notes)
+        attach_children(read, tasks, sources, notes)
         assigned |= {a.slug for a in fields["skills"]}
         versions.add(version)
         instances[slug] = normalize_instance(instance_with_children(fields, read, notes))
@@ -188,17 +189,17 @@ def _instance_jobs(
     # Interleaved so the handlers stay busy side by side, each at its own pace. Children
     # are converted in the worker that fetched them, so their raw JSON is freed at once;
     # each export is freed as soon as its fields are built (peak memory).
-    fetch_tasks = partial(_fetch_tasks, paginated=caps.paginated_tasks)
+    paged_tasks = partial(fetch_tasks, paginated=caps.paginated_tasks)
     jobs: list[Callable[[], Any]] = []
     for slug in chosen:
         key = f"instance/{slug}"
         jobs += [
             partial(_fields_of, client, slug, dtos[slug], notes, caps),
-            partial(_tasks_of, fetch_tasks, client, slug, notes, key),
-            partial(_sources_of, client, slug, notes, key),
+            partial(tasks_of, paged_tasks, client, slug, notes, key),
+            partial(sources_of, client, slug, notes, key),
         ]
         if caps.hooks:
-            jobs.append(partial(_hooks_of, client, slug, notes, key))
+            jobs.append(partial(hooks_of, client, slug, notes, key))
     return jobs
 
 
@@ -229,96 +230,6 @@ def _fetch_env(client: EngineClient, slug: str, skill: str, notes: Notes) -> lis
         )
         return None
     return expect_list(expect_dict(body, what).get("env"), what)
-
-
-def _fetch_tasks(client: EngineClient, slug: str, notes: Notes, *, paginated: bool = False) -> Any:
-    what = f"instance {slug!r} scheduled tasks"
-    try:
-        return _task_pages(client, slug, what) if paginated else _task_page(client, slug, what)
-    except NotFound:
-        return None
-    except EngineRejected as exc:
-        if exc.status != 400:
-            raise
-        notes.warn(
-            f"instance/{slug}",
-            "the engine cannot list this instance's scheduled tasks (400 Invalid request "
-            "body): a one-shot task with an unparseable runAt poisons the list (§12.2); "
-            "delete it on the engine (DELETE …/scheduled-tasks/<id>); tasks are not managed "
-            "for this instance until then",
-        )
-        return _UNREADABLE
-
-
-def _task_page(client: EngineClient, slug: str, what: str, query: str = "") -> list[Any]:
-    body = client.get(f"/api/instances/{_q(slug)}/scheduled-tasks{query}", what=what)
-    return expect_list(expect_dict(body, what).get("tasks"), what)
-
-
-def _task_pages(client: EngineClient, slug: str, what: str) -> list[Any]:
-    # develop pages the list (100 by default, at most 500): read to the end, so that a task
-    # beyond the first page is never planned as a create (a duplicate on apply).
-    tasks: list[Any] = []
-    seen: set[str] = set()
-    while True:
-        page = _task_page(client, slug, what, f"?limit={TASK_PAGE}&offset={len(tasks)}")
-        ids = {str(t.get("id")) for t in page if isinstance(t, dict)}
-        if ids & seen:  # an engine that ignores offset sent the first page again
-            return tasks
-        seen |= ids
-        tasks += page
-        if len(page) < TASK_PAGE:
-            return tasks
-
-
-def _fetch_hooks(client: EngineClient, slug: str) -> list[Any] | None:
-    what = f"instance {slug!r} hooks"
-    try:
-        body = client.get(f"/api/instances/{_q(slug)}/hooks", what=what)
-    except NotFound:
-        return None
-    return expect_list(expect_dict(body, what).get("hooks"), what)
-
-
-def _hooks_of(client: EngineClient, slug: str, notes: Notes, key: str) -> list[Hook] | None:
-    raw = _fetch_hooks(client, slug)
-    return None if raw is None else hooks_from(raw, notes, key)
-
-
-def _fetch_sources(client: EngineClient, slug: str) -> list[Any]:
-    what = f"instance {slug!r} event sources"
-    body = client.get(f"/api/instances/{_q(slug)}/event-sources", what=what)
-    return expect_list(body, what)
-
-
-def _tasks_of(
-    fetch: Callable[[EngineClient, str, Notes], Any],
-    client: EngineClient,
-    slug: str,
-    notes: Notes,
-    key: str,
-) -> Any:
-    """The instance's tasks as models (None: vanished; _UNREADABLE: the engine cannot list)."""
-    tasks = fetch(client, slug, notes)
-    if not isinstance(tasks, list):
-        return tasks
-    built = [t for t in (task_from(raw, notes, key) for raw in tasks) if t is not None]
-    return unique_by_name(built, lambda t: t.name, notes, key, "scheduled task")
-
-
-def _sources_of(client: EngineClient, slug: str, notes: Notes, key: str) -> list[EventSource]:
-    built = [s for s in (source_from(raw, notes, key) for raw in _fetch_sources(client, slug)) if s]
-    return unique_by_name(built, lambda s: s.name, notes, key, "event source")
-
-
-def _attach_children(read: InstanceRead, tasks: Any, sources: Any, notes: Notes) -> None:
-    if isinstance(tasks, list):
-        read.tasks = tasks
-    elif tasks is None:
-        notes.warn(
-            f"instance/{read.slug}", "the task list vanished during the read; tasks left unmanaged"
-        )
-    read.sources = sources
 
 
 def _read_archived(
