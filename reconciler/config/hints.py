@@ -73,16 +73,17 @@ def _nested(model: type[BaseModel], seen: set[type[BaseModel]]) -> Iterator[tupl
     seen.add(model)
     for name, info in model.model_fields.items():
         parent = info.alias or name
-        for sub in _models_in(info.annotation):
+        for sub in models_in(info.annotation):
             for sub_name, sub_info in sub.model_fields.items():
                 yield parent, sub_info.alias or sub_name
             yield from _nested(sub, seen)
 
 
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+def models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    """The pydantic models an annotation holds (through unions, lists and dicts)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield annotation
         return
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
         for arg in typing.get_args(annotation):
-            yield from _models_in(arg)
+            yield from models_in(arg)

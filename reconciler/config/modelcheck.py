@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import functools
 import re
-import types
 import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.config.hints import unknown_field_hint
+from reconciler.config.hints import models_in, unknown_field_hint
 from reconciler.errors import Problem
 from reconciler.model.checks import SECRET_KEY_RE
 from reconciler.model.objects import Instance, Skill
@@ -129,17 +128,8 @@ def _field_names(model: type[BaseModel], seen: set[type[BaseModel]]) -> Iterator
     seen.add(model)
     for name, info in model.model_fields.items():
         yield info.alias or name
-        for sub in _models_in(info.annotation):
+        for sub in models_in(info.annotation):
             yield from _field_names(sub, seen)
-
-
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-        return
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
-        for arg in typing.get_args(annotation):
-            yield from _models_in(arg)
 
 
 def known_fields(*models: type[BaseModel]) -> set[str]:
@@ -182,7 +172,7 @@ def _shape(annotation: Any) -> tuple[list[type[BaseModel]], bool]:
 @functools.cache
 def _cached_shape(annotation: Any) -> tuple[list[type[BaseModel]], bool]:
     is_dict = typing.get_origin(annotation) is dict or _is_dict_field(annotation)
-    return list(_models_in(annotation)), is_dict
+    return list(models_in(annotation)), is_dict
 
 
 def _nested_snake(

@@ -120,23 +120,26 @@ def create_definition(run: ChangeRun, operation: Operation) -> None:
 
 def update_definition(run: ChangeRun, operation: Operation) -> None:
     """PUT only the changed fields of a definition."""
-    source_id = _source_id(run, operation)
-    if source_id is None:
-        return
-    name = operation.target.split("/", 1)[1]
-    base = _definitions(run, source_id)
-    path = f"{base}/{_definition_id(run, operation, base)}"
-    what = f"definition {name!r} of event source {operation.args['source']!r}"
-    run.write("PUT", path, dict(operation.args["body"]), what=what)
+    found = _existing_definition(run, operation)
+    if found is not None:
+        path, what = found
+        run.write("PUT", path, dict(operation.args["body"]), what=what)
 
 
 def delete_definition(run: ChangeRun, operation: Operation) -> None:
     """DELETE a definition the reviewed plan prunes."""
+    found = _existing_definition(run, operation)
+    if found is not None:
+        path, what = found
+        run.write("DELETE", path, what=what)
+
+
+def _existing_definition(run: ChangeRun, operation: Operation) -> tuple[str, str] | None:
+    """The path and description of an existing definition (None: its source is missing)."""
     source_id = _source_id(run, operation)
     if source_id is None:
-        return
+        return None
     name = operation.target.split("/", 1)[1]
     base = _definitions(run, source_id)
     path = f"{base}/{_definition_id(run, operation, base)}"
-    what = f"definition {name!r} of event source {operation.args['source']!r}"
-    run.write("DELETE", path, what=what)
+    return path, f"definition {name!r} of event source {operation.args['source']!r}"
