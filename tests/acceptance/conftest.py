@@ -1,0 +1,73 @@
+"""Fixtures of the acceptance tier: one real engine per line, a paced client, run names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.acceptance.engines import (
+    Paced,
+    RealEngine,
+    enabled,
+    lines,
+    run_id,
+    start_engine,
+    sweep,
+)
+from tests.acceptance.proxy import RecordingProxy
+
+_STARTED: dict[str, RealEngine] = {}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Every test using `real` runs once per engine line (POLYANT_ACCEPTANCE_LINES).
+    if "real" in metafunc.fixturenames and enabled():
+        metafunc.parametrize("line", lines(), scope="session")
+
+
+@pytest.fixture(scope="session")
+def real(line: str) -> RealEngine:
+    """The line's real engine, started once per session (start is idempotent)."""
+    if line not in _STARTED:
+        _STARTED[line] = start_engine(line)
+    return _STARTED[line]
+
+
+@pytest.fixture(scope="session")
+def api(real: RealEngine) -> Iterator[Paced]:
+    """A raw client on the real engine that paces itself within the throttle."""
+    client = Paced(real.url, real.token)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def rid() -> str:
+    """A fresh random suffix for the names this test creates."""
+    return run_id()
+
+
+@pytest.fixture
+def cli_env(real: RealEngine) -> dict[str, str]:
+    """Environment that points the CLI at the real engine with its real 60 s window."""
+    return {"POLYANT_URL": real.url, "POLYANT_TOKEN": real.token}
+
+
+@pytest.fixture
+def proxy(real: RealEngine) -> Iterator[RecordingProxy]:
+    """A recording proxy in front of the real engine (request counts, statuses)."""
+    with RecordingProxy(real.url) as recorder:
+        yield recorder
+
+
+@pytest.fixture
+def proxied_env(proxy: RecordingProxy, real: RealEngine) -> dict[str, str]:
+    """CLI environment that reaches the real engine through the recording proxy."""
+    return {"POLYANT_URL": proxy.url, "POLYANT_TOKEN": real.token}
+
+
+@pytest.fixture
+def cleanup(api: Paced, rid: str) -> Iterator[None]:
+    """Delete this test's instances and archive its skills afterwards."""
+    yield from sweep(api, rid)

@@ -1,0 +1,45 @@
+"""A fleet of a few dozen instances on the real engine: applied, then planned with zero 429s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.acceptance.engines import require_tier
+from tests.acceptance.proxy import RecordingProxy
+from tests.cli.helpers import cli
+
+require_tier()
+
+FLEET = 24
+
+
+def _fleet_repo(root: Path, rid: str) -> Path:
+    for n in range(FLEET):
+        folder = root / "instances" / f"fleet{n:02d}-{rid}"
+        folder.mkdir(parents=True)
+        (folder / "instance.yaml").write_text(
+            f"name: Fleet {n:02d} {rid}\ndescription: member {n} of a fleet\n"
+            "manualTools: [readSkill, spawnTask]\n"
+        )
+    (root / "polyant.yaml").write_text(
+        f"version: 1\nscope:\n  instances: ['*-{rid}']\n  skills: ['*-{rid}']\n"
+    )
+    return root
+
+
+def test_a_fleet_is_applied_and_planned_without_a_single_429(
+    tmp_path: Path, proxied_env: dict[str, str], proxy: RecordingProxy, rid: str, cleanup: None
+) -> None:
+    root = _fleet_repo(tmp_path / "repo", rid)
+    applied = cli(["apply", "--root", str(root)], proxied_env)
+    assert applied.code == 0, applied.text
+    created = [s for s in proxy.seen if (s.method, s.path) == ("POST", "/api/instances")]
+    assert [s.status for s in created if s.status != 429] == [201] * FLEET
+
+    proxy.reset()
+    plan = cli(["plan", "--root", str(root), "--detailed-exitcode"], proxied_env)
+    assert plan.code == 0, plan.text
+    reads = len(proxy.seen)
+    print(f"fleet of {FLEET}: plan made {reads} reads, {proxy.throttled()} answered 429")
+    assert reads >= FLEET
+    assert proxy.throttled() == 0
