@@ -29,10 +29,20 @@ from . import (
     secrets_channels,
     skills,
     tasks,
+    users,
 )
 from .auth import Authenticator, TokenError
 from .bodyparse import parse_body
-from .errors import BAD_AUTH_BODY, MISSING_AUTH_BODY, THROTTLED_BODY, HttpError, Reply, internal
+from .cors import cors_headers, preflight_headers
+from .errors import (
+    BAD_AUTH_BODY,
+    FORBIDDEN_ROLE_BODY,
+    MISSING_AUTH_BODY,
+    THROTTLED_BODY,
+    HttpError,
+    Reply,
+    internal,
+)
 from .faults import FaultKind, FaultPlan, FaultRule, abort_connection
 from .jsutil import dumps, iso, now
 from .routing import Ctx, Route, Routes, Settings, resolve
@@ -64,6 +74,7 @@ ROUTES: list[Route] = [
     *events.routes,
     *tasks.routes,
     *skills.routes,
+    *users.routes,
 ]
 
 
@@ -167,10 +178,17 @@ class Dispatcher:
 
     async def _pipeline(self, ex: _Exchange, scope: Scope) -> None:
         req = ex.request
+        # 0. The cors middleware (dev origins, credentials) runs before everything else and
+        # answers every preflight itself: 204, no body parsing, no throttle, no auth.
+        ex.headers.update(cors_headers(req.headers.get("origin")))
+        if req.method == "OPTIONS":
+            ex.headers.update(preflight_headers(req.headers))
+            return await self._send(ex, Reply(None, status=204, raw=b"", media_type=None))
         # 1. Body parser (Express middleware): its rejections never reach the guards.
         has_body = "content-length" in req.headers or "transfer-encoding" in req.headers
         try:
-            body = parse_body(req.headers.get("content-type", ""), await req.body(), has_body)
+            ctype, encoding = (req.headers.get(h, "") for h in ("content-type", "content-encoding"))
+            body = parse_body(ctype, await req.body(), has_body, encoding or "identity")
         except HttpError as err:
             return await self._send(ex, _error(err))
         route = ex.route
@@ -244,9 +262,11 @@ class Dispatcher:
         if found is None:
             return Reply(MISSING_AUTH_BODY, status=401)
         try:
-            self.engine.auth.check(*found)
+            session = self.engine.auth.check(*found)
         except TokenError:
             return Reply(BAD_AUTH_BODY, status=401)
+        if ex.route.role is not None and session.role != ex.route.role:
+            return Reply(FORBIDDEN_ROLE_BODY, status=403)  # the RoleGuard
         return keys.after_bearer(ex.request.method, ex.route.template) if keys else None
 
     async def _run(self, route: Route, ctx: Ctx) -> Reply:

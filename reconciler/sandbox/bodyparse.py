@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import zlib
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -14,18 +16,67 @@ _CTX = 10  # V8 shows ten characters of context either side of a bad token
 _SPECIAL = {"NaN", "Infinity", "-Infinity", "undefined", "[object Object]"}
 
 
-def parse_body(content_type: str, raw: bytes, has_body: bool) -> Any:
-    """req.body as Nest sees it: MISSING unless a parser matched (errors raise HttpError)."""
+def parse_body(
+    content_type: str, raw: bytes, has_body: bool, content_encoding: str = "identity"
+) -> Any:
+    """req.body as Nest sees it: MISSING unless a parser matched (errors raise HttpError).
+
+    body-parser 2 inflates gzip/deflate/br bodies and decodes the declared charset (JSON:
+    any `utf-*` codec, BOM stripped; urlencoded: utf-8 or iso-8859-1). Its 415s (unknown
+    encoding or charset) and stream errors are not HttpExceptions, so the engine says 500.
+    """
     media = content_type.split(";", 1)[0].strip().lower()
     if not has_body or media not in ("application/json", "application/x-www-form-urlencoded"):
         return MISSING
-    if len(raw) > BODY_LIMIT:
+    charset = _charset(content_type) or "utf-8"
+    form = media == "application/x-www-form-urlencoded"
+    if not _charset_ok(charset, form=form):
+        raise internal()
+    data = _inflate(raw, content_encoding.strip().lower() or "identity")
+    if len(data) > BODY_LIMIT:
         # PayloadTooLargeError is not an HttpException: the engine answers 500, not 413.
         raise internal()
-    text = raw.decode("utf-8", errors="replace")
-    if media == "application/x-www-form-urlencoded":
+    text = _decode(data, charset)
+    if form:
         return dict(parse_qsl(text, keep_blank_values=True))
     return parse_json(text)
+
+
+def _charset(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _charset_ok(charset: str, *, form: bool) -> bool:
+    if form:
+        return charset in ("utf-8", "iso-8859-1")
+    if not charset.startswith("utf-"):
+        return False
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return False
+    return True
+
+
+def _inflate(raw: bytes, encoding: str) -> bytes:
+    if encoding == "identity":
+        return raw
+    wbits = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}.get(encoding)
+    if wbits is None:  # br needs a decoder the sandbox does not ship; the rest are 415s
+        raise internal()
+    try:
+        return zlib.decompress(raw, wbits)
+    except zlib.error:
+        raise internal() from None
+
+
+def _decode(data: bytes, charset: str) -> str:
+    text = data.decode(charset, errors="replace")
+    return text[1:] if text.startswith("\ufeff") else text  # iconv-lite strips the BOM
 
 
 def parse_json(text: str) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import bad_request
-from .jsutil import truthy
+from .jsutil import js_str, truthy
 
 _DATA = Path(__file__).with_name("data")
 
@@ -87,7 +87,8 @@ def check_provider_model(body: dict[str, Any]) -> None:
     """Create/PATCH validation: provider enum, then model of that provider (or openai)."""
     provider = body.get("provider")
     if truthy(provider) and provider not in PROVIDERS:
-        raise bad_request(f'Invalid provider "{provider}". Valid providers: {", ".join(PROVIDERS)}')
+        shown = js_str(provider)  # a template literal: {} shows as [object Object]
+        raise bad_request(f'Invalid provider "{shown}". Valid providers: {", ".join(PROVIDERS)}')
     model = body.get("model")
     if not truthy(model):
         return
@@ -96,5 +97,6 @@ def check_provider_model(body: dict[str, Any]) -> None:
     valid = _valid_models(effective)
     if model not in valid:
         raise bad_request(
-            f'Invalid model "{model}" for provider "{effective}". Valid models: {", ".join(valid)}'
+            f'Invalid model "{js_str(model)}" for provider "{effective}". '
+            f"Valid models: {', '.join(valid)}"
         )

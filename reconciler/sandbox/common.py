@@ -15,6 +15,9 @@ SLUG_RE = re.compile(r"^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$")
 MASK = "••••"
 _CHANNEL_SECRET_KEY = re.compile(r"token|secret|password|key|credential", re.I)
 
+# PostgreSQL `integer` columns (room interval, task retries): beyond them a 500.
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+
 
 def check_slug(slug: Any) -> None:
     """The instances controller's path/body slug check (length first, then format)."""

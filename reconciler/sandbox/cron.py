@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 _MONTH_NAMES = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
 _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
@@ -20,6 +21,18 @@ _FIELDS: tuple[tuple[int, int, dict[str, int]], ...] = (
     (0, 7, _DAYS),
     (1970, 2099, {}),
 )
+
+
+# croner's nicknames (case-insensitive); @reboot is refused with a TypeError.
+_MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 
 
 class CronError(ValueError):
@@ -41,11 +54,20 @@ class Cron:
     dom_any: bool
     dow_any: bool
     zone: ZoneInfo
+    # Quartz-style extras croner reads: LW, NW (day of month); NL, N#k (weekday).
+    last_weekday: bool = False
+    nearest: frozenset[int] = field(default_factory=frozenset)
+    nth: frozenset[tuple[int, int]] = field(default_factory=frozenset)  # (weekday, k); k=-1: last
 
     def _day_ok(self, t: datetime) -> bool:
         last = calendar.monthrange(t.year, t.month)[1]
         dom = t.day in self.days or (self.last_day and t.day == last)
-        dow = (t.isoweekday() % 7) in self.weekdays
+        dom = dom or (self.last_weekday and t.day == _weekday_near(t, last, last_only=True))
+        dom = dom or any(t.day == _weekday_near(t, n) for n in self.nearest)
+        wd = t.isoweekday() % 7
+        k = (t.day - 1) // 7 + 1
+        dow = wd in self.weekdays or (wd, k) in self.nth
+        dow = dow or ((wd, -1) in self.nth and t.day + 7 > last)
         if self.dom_any and self.dow_any:
             return True
         if self.dom_any:
@@ -77,6 +99,19 @@ class Cron:
             else:
                 return t.replace(tzinfo=self.zone).astimezone(UTC)
         return None
+
+
+def _weekday_near(t: datetime, day: int, *, last_only: bool = False) -> int:
+    """The weekday (Mon-Fri) nearest to `day` of t's month, within the month (W)."""
+    last = calendar.monthrange(t.year, t.month)[1]
+    if day > last:
+        return -1
+    wd = datetime(t.year, t.month, day).weekday()  # Monday 0
+    if wd == 5:
+        return day - 1 if day > 1 else day + 2
+    if wd == 6:
+        return day + 1 if day < last and not last_only else day - 2
+    return day
 
 
 def _value(token: str, lo: int, hi: int, names: dict[str, int]) -> int:
@@ -111,50 +146,95 @@ def _part(part: str, lo: int, hi: int, names: dict[str, int]) -> set[int]:
     return set(range(start, end + 1, step))
 
 
-def _field(text: str, index: int) -> tuple[frozenset[int], bool]:
+@dataclass
+class _Extras:
+    last: bool = False
+    last_weekday: bool = False
+    nearest: set[int] = field(default_factory=set)
+    nth: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _special(part: str, index: int, extras: _Extras) -> bool:
+    """Record L, LW, NW (day of month) and NL, N#k (weekday); False when `part` is plain."""
+    up = part.upper()
+    if index == 3 and up in ("L", "LW"):
+        extras.last, extras.last_weekday = up == "L", up == "LW"
+        return True
+    if index == 3 and up.endswith("W") and up[:-1].isdigit():
+        extras.nearest.add(_value(up[:-1], 1, 31, {}))
+        return True
+    if index == 5 and up.endswith("L") and len(up) > 1:
+        extras.nth.add((_value(up[:-1], 0, 7, _DAYS) % 7, -1))
+        return True
+    if index == 5 and "#" in up:
+        day, _, k = up.partition("#")
+        extras.nth.add((_value(day, 0, 7, _DAYS) % 7, _value(k, 1, 5, {})))
+        return True
+    return False
+
+
+def _field(text: str, index: int, extras: _Extras) -> frozenset[int]:
     lo, hi, names = _FIELDS[index]
     out: set[int] = set()
-    last = False
     for part in text.split(","):
-        if index == 3 and part.upper() == "L":
-            last = True
+        if _special(part, index, extras):
             continue
         if not part:
             raise CronError("empty list item")
         out |= _part(part, lo, hi, names)
     if index == 5 and 7 in out:
         out = (out - {7}) | {0}
-    return frozenset(out), last
+    return frozenset(out)
+
+
+@functools.cache
+def _zones() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()} | {"utc": "UTC"}
+
+
+def zone_for(timezone: object) -> ZoneInfo:
+    """Intl's reading of an IANA name: any case, links included; empty or absent is UTC."""
+    if timezone is None or timezone == "":
+        return ZoneInfo("UTC")
+    name = _zones().get(timezone.lower()) if isinstance(timezone, str) else None
+    if name is None:
+        raise CronError("invalid timezone")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CronError("invalid timezone") from exc
 
 
 def parse_cron(expression: object, timezone: object = None) -> Cron:
     """Parse a croner pattern; raises CronError for anything croner would reject."""
     if not isinstance(expression, str):
         raise CronError("pattern must be a string")
-    parts = expression.split()
+    text = expression.strip()
+    text = _MACROS.get(text.lower(), text)
+    parts = text.split()
     if len(parts) == 5:
         parts = ["0", *parts]
     if len(parts) == 6:
         parts.append("*")
     if len(parts) != 7:
         raise CronError("pattern needs 5, 6 or 7 fields")
-    try:
-        zone = ZoneInfo(timezone) if isinstance(timezone, str) and timezone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise CronError("invalid timezone") from exc
-    if timezone is not None and not isinstance(timezone, str):
-        raise CronError("invalid timezone")
-    fields = [_field(p, i) for i, p in enumerate(parts)]
+    zone = zone_for(timezone)
+    extras = _Extras()
+    fields = [_field(p, i, extras) for i, p in enumerate(parts)]
     return Cron(
-        seconds=fields[0][0],
-        minutes=fields[1][0],
-        hours=fields[2][0],
-        days=fields[3][0],
-        months=fields[4][0],
-        weekdays=fields[5][0],
-        years=fields[6][0],
-        last_day=fields[3][1],
-        dom_any=parts[3] in ("*", "?"),
-        dow_any=parts[5] in ("*", "?"),
+        seconds=fields[0],
+        minutes=fields[1],
+        hours=fields[2],
+        days=fields[3],
+        months=fields[4],
+        weekdays=fields[5],
+        years=fields[6],
+        last_day=extras.last,
+        # Only a literal "*" is a wildcard for croner's OR rule; "?" means every value.
+        dom_any=parts[3] == "*",
+        dow_any=parts[5] == "*",
         zone=zone,
+        last_weekday=extras.last_weekday,
+        nearest=frozenset(extras.nearest),
+        nth=frozenset(extras.nth),
     )

@@ -23,7 +23,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
-    media_type: str = "application/json; charset=utf-8"
+    media_type: str | None = "application/json; charset=utf-8"
     pretty: bool = False
 
 
@@ -81,6 +81,7 @@ def skill_not_found(name: str) -> HttpError:
 
 
 THROTTLED_BODY = {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}
+FORBIDDEN_ROLE_BODY = {"message": "Insufficient role", "error": "Forbidden", "statusCode": 403}
 MISSING_AUTH_BODY = {
     "message": "Missing authentication",
     "error": "Unauthorized",

@@ -6,7 +6,7 @@ from typing import Any
 
 from .common import mask_source, unmasked
 from .errors import Reply, bad_request, internal, not_found
-from .jsutil import dumps, is_uuid, iso, new_id, new_token, now
+from .jsutil import dumps, iso, new_id, new_token, now, pg_uuid
 from .routing import Ctx, Routes
 from .state import Definition, EventSource, InstanceData, check_len, touch
 from .zod import Bool, Enum, Obj, Rec, Schema, Str, parse
@@ -126,9 +126,10 @@ def _data(ctx: Ctx) -> tuple[str, InstanceData]:
 
 
 def _uuid(value: str) -> str:
-    if not is_uuid(value):
+    key = pg_uuid(value)
+    if key is None:
         raise internal()  # invalid input syntax for type uuid
-    return value
+    return key
 
 
 def _valid(schema: Obj, body: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from .common import body_obj, instance_or_404
 from .errors import Reply, internal, invalid_body, skill_not_found
-from .jsutil import is_uuid, js_str, locale_key, truthy
+from .jsutil import fake_ciphertext, js_str, locale_key, pg_uuid, truthy
 from .prompts_tools import recompute
 from .routing import Ctx, Routes
 from .skills import metadata_of, summary
@@ -158,7 +158,8 @@ async def rollback(ctx: Ctx) -> Reply:
     if skill is None or a is None:
         return Reply({"rolledBack": True}, status=201)
     vid = ctx.body.get("versionId")
-    target = skill.version_by_id(vid) if isinstance(vid, str) and is_uuid(vid) else None
+    key = pg_uuid(vid) if isinstance(vid, str) else None
+    target = skill.version_by_id(key) if key else None
     if target is None:
         raise internal()  # uuid syntax error, unknown id, or a version of another skill
     if a.pinned_version_id != target.id:
@@ -216,15 +217,24 @@ def _write_env(data: InstanceData, slug: str, entry: Any) -> None:
     if not isinstance(entry, dict):
         raise invalid_body()
     key, value, sensitive = entry.get("key"), entry.get("value"), entry.get("sensitive")
-    if truthy(sensitive) and not truthy(value):
+    if truthy(sensitive) and value == "":
         return  # an encrypted value cannot be blanked this way
+    if truthy(sensitive) and not isinstance(value, str):
+        raise invalid_body()  # cipher.update(non-string): a TypeError
     if key is None or value is None:
         raise internal()  # NOT NULL
     check_len(slug, 100)
     check_len(js_str(key), 255)
     # Omitted `sensitive`: stored as plaintext while `encrypted` defaults to true (bug).
     corrupt = "sensitive" not in entry
-    row = EnvRow(slug, js_str(key), js_str(value), corrupt or truthy(sensitive), corrupt)
+    if not corrupt and sensitive is None:
+        raise internal()  # NOT NULL on `encrypted`
+    # JS truthiness decides the encryption, but only a real `true` reaches the boolean
+    # column: a value encrypted under "true", 1 or {} is stored with encrypted=false and
+    # read back as its ciphertext.
+    flag = corrupt or sensitive is True
+    stored = fake_ciphertext(str(value)) if truthy(sensitive) and not flag else js_str(value)
+    row = EnvRow(slug, js_str(key), stored, flag, corrupt)
     data.env.pop((slug, row.key), None)  # an upsert's update moves the row to the end
     data.env[(slug, row.key)] = row
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
 import secrets
 import uuid
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
+
+from .jsdate import parse_js_date
 
 JsonObj = dict[str, Any]
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_ISO_RE = re.compile(
-    r"^([+-]\d{6}|\d{4})(?:-(\d{2})(?:-(\d{2}))?)?"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$",
-    re.I,
-)
 
 
 def _normalise(value: Any) -> Any:
@@ -103,34 +100,10 @@ def epoch_ms(value: datetime) -> int:
 
 
 def parse_date(text: Any) -> datetime | None:
-    """new Date(text): ISO-8601 forms and RFC 2822 dates; anything else is an invalid Date."""
+    """new Date(text) for a string: V8's ISO format, then its legacy parser (jsdate)."""
     if not isinstance(text, str):
         return None
-    m = _ISO_RE.match(text.strip())
-    if m:
-        return _from_iso_match(m)
-    try:
-        parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _from_iso_match(m: re.Match[str]) -> datetime | None:
-    year, month, day, hh, mi, ss, frac, zone = m.groups()
-    try:
-        ms = int((frac or "0")[:3].ljust(3, "0"))
-        base = datetime(int(year), int(month or 1), int(day or 1), int(hh or 0), int(mi or 0))
-        base = base.replace(second=int(ss or 0), microsecond=ms * 1000)
-    except ValueError:
-        return None
-    if not zone or zone.upper() == "Z":
-        # The engine runs with TZ=UTC, so a date-time without an offset is UTC as well.
-        return base.replace(tzinfo=UTC)
-    sign = 1 if zone[0] == "+" else -1
-    digits = zone[1:].replace(":", "")
-    offset = sign * (int(digits[:2]) * 60 + int(digits[2:]))
-    return datetime.fromtimestamp(base.replace(tzinfo=UTC).timestamp() - offset * 60, UTC)
+    return parse_js_date(text)
 
 
 def new_id() -> str:
@@ -141,6 +114,28 @@ def new_id() -> str:
 def new_token() -> str:
     """A 64-hex webhook token from 32 random bytes."""
     return secrets.token_hex(32)
+
+
+def pg_uuid(value: str) -> str | None:
+    """The canonical form of `value` as PostgreSQL's uuid_in reads it, None on a syntax error.
+
+    uuid_in takes any case, optional surrounding braces, and a hyphen after any group of
+    four hex digits (or none at all): `{A0EEBC99-9C0B4EF8-BB6D6BB9-BD380A11}` is valid.
+    """
+    src = value[1:-1] if value[:1] == "{" and value[-1:] == "}" else value
+    out, i = [], 0
+    for n in range(16):
+        pair = src[i : i + 2]
+        if len(pair) != 2 or any(c not in "0123456789abcdefABCDEF" for c in pair):
+            return None
+        out.append(pair.lower())
+        i += 2
+        if src[i : i + 1] == "-" and n % 2 == 1 and n < 15:
+            i += 1
+    if i != len(src):
+        return None
+    h = "".join(out)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def is_uuid(value: str) -> bool:
@@ -162,3 +157,10 @@ def _char_key(ch: str) -> tuple[int, str]:
 def locale_key(text: str) -> tuple[tuple[tuple[int, str], ...], tuple[bool, ...]]:
     """Sort key approximating String.prototype.localeCompare / en_US collation."""
     return tuple(_char_key(c) for c in text), tuple(c.isupper() for c in text)
+
+
+def fake_ciphertext(plain: str) -> str:
+    """The shape of the engine's AES-GCM output: base64(iv):base64(tag):base64(data)."""
+    size = len(plain.encode())
+    parts = (secrets.token_bytes(12), secrets.token_bytes(16), secrets.token_bytes(size))
+    return ":".join(base64.b64encode(p).decode() for p in parts)

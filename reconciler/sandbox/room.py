@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import Reply, bad_request, not_found
+from .common import INT4_MAX
+from .errors import Reply, bad_request, internal, not_found
 from .jsutil import iso, new_id, now
 from .routing import Ctx, Routes
 from .state import InstanceData, Room, check_len
@@ -80,6 +81,9 @@ async def get_room(ctx: Ctx) -> Reply:
 def apply_room(data: InstanceData, values: dict[str, Any]) -> None:
     """Insert with defaults, or update only the provided fields (null clears)."""
     check_len(values.get("outboundChannel"), 50)
+    interval = values.get("evalIntervalMinutes")
+    if isinstance(interval, int | float) and interval > INT4_MAX:
+        raise internal()  # an integer column: value out of range for type integer
     room = data.room
     if room is None:
         room = data.room = Room(id=new_id())

@@ -65,6 +65,7 @@ class Route:
     public: bool = False
     throttled: bool = True
     limit: int | None = None  # a per-route throttle override (webhooks: 60)
+    role: str | None = None  # @RequireRole: only /api/users/** (superadmin)
     pattern: re.Pattern[str] = field(default=re.compile(""), compare=False)
 
     def match(self, method: str, raw_path: str) -> dict[str, str] | None:
@@ -99,10 +100,12 @@ class Routes(list[Route]):
         public: bool = False,
         throttled: bool = True,
         limit: int | None = None,
+        role: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
             pattern = _compile(template)
-            self.append(Route(method, template, name, fn, public, throttled, limit, pattern))
+            route = Route(method, template, name, fn, public, throttled, limit, role, pattern)
+            self.append(route)
             return fn
 
         return deco

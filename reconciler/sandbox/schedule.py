@@ -109,10 +109,11 @@ def label(schedule: dict[str, Any]) -> str | None:
         every = schedule.get("everyMs")
         if not isinstance(every, int | float):
             return None
+        # formatScheduleHuman: the largest unit reached, Math.round of the count.
         for unit_ms, unit in _LABEL_UNITS:
-            if every % unit_ms == 0:
-                return f"Every {dumps(every / unit_ms)}{unit}"
-        return f"Every {dumps(every / 1000)}s"
+            if every >= unit_ms:
+                return f"Every {dumps(math.floor(every / unit_ms + 0.5))}{unit}"
+        return f"Every {dumps(math.floor(every / 1000 + 0.5))}s"
     if kind == "one-shot":
         at = parse_date(schedule.get("runAt"))
         if at is None:

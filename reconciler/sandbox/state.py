@@ -239,6 +239,7 @@ class Store:
         self.skills: dict[str, Skill] = {}
         self.tasks: dict[str, Task] = {}
         self.runs: list[Run] = []
+        self.users: dict[str, dict[str, Any]] = {}
 
     # -- instances -----------------------------------------------------------------------
     def by_slug(self, slug: str) -> Instance | None:

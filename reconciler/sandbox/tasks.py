@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .common import body_obj, bool_col, instance_or_404, jsonb, text_col
+from .common import INT4_MAX, INT4_MIN, body_obj, bool_col, instance_or_404, jsonb, text_col
 from .errors import Reply, bad_request, internal, not_found
-from .jsutil import is_uuid, iso, js_str, new_id, now, truthy
+from .jsutil import is_uuid, iso, js_str, new_id, now, pg_uuid, truthy
 from .routing import Ctx, Routes
 from .schedule import TYPES, next_run, normalize
 from .state import Run, Store, Task
 from .task_views import CREATED, LISTED, PATCHED, SINGLE, task_view
+from .zod import MISSING
 
 routes = Routes()
 _C = "InstanceScheduledTasksController"
@@ -23,13 +24,13 @@ def max_retries(value: Any) -> int:
     if isinstance(value, bool) or value is None:
         raise internal()
     text = js_str(value)
-    if not text.lstrip("-").isdigit():
-        raise internal()
+    if not text.lstrip("-").isdigit() or not INT4_MIN <= int(text) <= INT4_MAX:
+        raise internal()  # not an integer, or out of range for type integer
     return int(text)
 
 
 def _schedule_type(schedule: Any) -> Any:
-    return schedule.get("type") if isinstance(schedule, dict) else None
+    return schedule.get("type", MISSING) if isinstance(schedule, dict) else MISSING
 
 
 def tasks_of(store: Store, key: str) -> list[Task]:
@@ -67,12 +68,14 @@ async def create_task(ctx: Ctx) -> Reply:
         raise bad_request("Fields 'name', 'prompt', and 'schedule' are required")
     kind = _schedule_type(body["schedule"])
     if kind not in TYPES:
-        shown = "undefined" if kind is None else js_str(kind)
+        shown = "undefined" if kind is MISSING else js_str(kind)  # `${null}` is "null"
         raise bad_request(f'Invalid schedule type: "{shown}"')
     at = now()
     schedule = normalize(body["schedule"], at)
+    # computeNextRun (a bad cron is a 400) runs before the insert (a bad column is a 500).
+    next_at = next_run(schedule, at)
     task = new_task(inst.slug, body, schedule, "api")  # enabled/createdBy are ignored
-    task.next_run_at = next_run(schedule, at)
+    task.next_run_at = next_at
     ctx.store.tasks[task.id] = task
     return Reply({"task": task_view(task, CREATED)}, status=201)
 
@@ -119,9 +122,10 @@ def _run_view(r: Run) -> dict[str, Any]:
 def _task_or_404(ctx: Ctx) -> tuple[str, Task]:
     inst, _ = instance_or_404(ctx)
     task_id = ctx.p("id")
-    if not is_uuid(task_id):
+    key = pg_uuid(task_id)
+    if key is None:
         raise internal()  # invalid input syntax for type uuid
-    task = ctx.store.tasks.get(task_id)
+    task = ctx.store.tasks.get(key)
     if task is None or task.instance_key != inst.slug:
         raise not_found(f'Scheduled task "{task_id}" not found')
     return inst.status, task
@@ -133,16 +137,23 @@ async def get_task(ctx: Ctx) -> Reply:
     return Reply({"task": task_view(task, SINGLE)})
 
 
+def _flag(value: Any) -> bool:
+    """A NOT NULL boolean column set by PATCH: null reaches PostgreSQL and fails (500)."""
+    if value is None:
+        raise internal()
+    return bool_col(value)
+
+
 _PATCHABLE = {
     "name": lambda v: text_col(v, 255, nullable=False),
     "description": lambda v: text_col(v, None, nullable=True),
     "prompt": lambda v: text_col(v, None, nullable=False),
-    "enabled": bool_col,
-    "deleteAfterRun": bool_col,
+    "enabled": _flag,
+    "deleteAfterRun": _flag,
     "maxRetries": max_retries,
     "outboundChannel": lambda v: text_col(v, 50, nullable=True),
     "outboundTarget": lambda v: text_col(v, None, nullable=True),
-    "keepHistory": bool_col,
+    "keepHistory": _flag,
 }
 _ATTR = {
     "deleteAfterRun": "delete_after_run",
