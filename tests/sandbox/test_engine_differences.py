@@ -144,7 +144,7 @@ def test_a_padded_run_at_is_a_poison_task(api: httpx.Client) -> None:
         json={
             "name": "n",
             "prompt": "p",
-            "schedule": {"type": "one-shot", "runAt": " 2031-01-01 "},
+            "schedule": {"type": "one-shot", "runAt": "  2031-01-01T10:00:00Z  "},
         },
     )
     assert r.json() == INVALID_BODY
