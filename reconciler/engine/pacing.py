@@ -29,9 +29,6 @@ class _Budget:
     hits: list[float] = field(default_factory=list)  # expiry times of answered hits
     ghosts: list[float] = field(default_factory=list)  # expiry times of hits we did not send
     blocked_until: float = 0.0
-    # Until the engine has answered once we do not know what other clients already spent,
-    # so only one request is let through to learn X-RateLimit-Remaining (no blind burst).
-    known: bool = False
 
     def prune(self, now: float) -> None:
         self.hits = [t for t in self.hits if t > now]
@@ -82,9 +79,6 @@ class Pacer:
                 budget = self._budget(handler)
                 budget.prune(time.monotonic())
                 wait = budget.wait(time.monotonic())
-                if not budget.known and budget.in_flight > 0:
-                    self._cond.wait(timeout=self.window_s)
-                    continue
                 if wait <= 0:
                     budget.in_flight += 1
                     return waited
@@ -105,7 +99,6 @@ class Pacer:
             budget = self._budget(handler)
             now = time.monotonic()
             budget.in_flight = max(0, budget.in_flight - 1)
-            budget.known = True
             budget.hits.append(now + self.hold_s)
             if limit is not None and limit > 0:
                 budget.limit = min(self.limit, limit)
@@ -134,7 +127,6 @@ class Pacer:
             budget = self._budget(handler)
             now = time.monotonic()
             budget.in_flight = max(0, budget.in_flight - 1)
-            budget.known = True
             wait = retry_after_s if retry_after_s is not None else self.window_s
             budget.blocked_until = max(budget.blocked_until, now + wait * 1.02)
             # The engine resets a blocked handler's counter when the block ends.
