@@ -27,10 +27,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The throttle tests block handlers on purpose, and once a handler's block expires the
-    # engine stops the decay of every other handler's hits (contract §18.6): run them last
-    # so the pacing of the other tests meets the engine's normal budget.
-    items.sort(key=lambda item: item.path.name == "test_engine_behaviour.py")
+    # Once any handler has been blocked, the engine stops the decay of every other
+    # handler's hits (contract §18.6). The fleet, which counts 429s, runs first on the fresh
+    # engine process scripts/acceptance starts; the throttle tests, which block on purpose,
+    # run last.
+    order = {"test_fleet.py": 0, "test_engine_behaviour.py": 2}
+    items.sort(key=lambda item: order.get(item.path.name, 1))
 
 
 @pytest.fixture(scope="session")

@@ -27,13 +27,15 @@ def test_example_repo_applies_converges_and_reapplies_nothing(
 ) -> None:
     root = unique_examples(tmp_path / "repo", rid)
     env = {**cli_env, **canaries(rid)}
-    assert cli(["validate", str(root)]).code == 0
+    assert cli(["validate", "--root", str(root)]).code == 0
 
     plan = cli(["plan", "--root", str(root), "--detailed-exitcode"], env)
     assert plan.code == 3, plan.text
     assert f"instance/helpdesk-{rid}" in plan.out
 
-    applied = cli(["apply", "--root", str(root), "--report", str(tmp_path / "a.json")], env)
+    applied = cli(
+        ["apply", "--auto-approve", "--root", str(root), "--report", str(tmp_path / "a.json")], env
+    )
     assert applied.code == 0, applied.text
     first = _writes(_report(tmp_path / "a.json"))
     assert ("POST", "/api/instances") in first
@@ -42,7 +44,9 @@ def test_example_repo_applies_converges_and_reapplies_nothing(
     again = cli(["plan", "--root", str(root), "--detailed-exitcode"], env)
     assert again.code == 0, again.text
 
-    second = cli(["apply", "--root", str(root), "--report", str(tmp_path / "b.json")], env)
+    second = cli(
+        ["apply", "--auto-approve", "--root", str(root), "--report", str(tmp_path / "b.json")], env
+    )
     assert second.code == 0, second.text
     assert _writes(_report(tmp_path / "b.json")) == [], "a second apply must write nothing"
 

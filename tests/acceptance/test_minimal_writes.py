@@ -86,7 +86,7 @@ def _writes(
     proxy: RecordingProxy, root: Path, env: dict[str, str], *extra: str
 ) -> list[tuple[str, str]]:
     proxy.reset()
-    applied = cli(["apply", "--root", str(root), *extra], env)
+    applied = cli(["apply", "--auto-approve", "--root", str(root), *extra], env)
     assert applied.code == 0, applied.text
     writes = [(m, p.split("?")[0]) for m, p in proxy.writes()]
     again = cli(["plan", "--root", str(root), "--detailed-exitcode"], env)

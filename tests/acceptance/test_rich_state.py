@@ -167,7 +167,7 @@ def test_a_rich_engine_state_exports_validates_and_replans_to_nothing(
         "icon",
     ):
         assert needle in text, f"{needle} missing from the export"
-    assert cli(["validate", str(root)]).code == 0
+    assert cli(["validate", "--root", str(root)]).code == 0
 
     plan = cli(["plan", "--root", str(root), "--detailed-exitcode"], cli_env)
     assert plan.code == 0, plan.text
