@@ -70,21 +70,6 @@ def start_engine(line: str) -> RealEngine:
     return RealEngine(line, f"http://127.0.0.1:{PORTS[line]}", token)
 
 
-def fresh_limiter(engine: RealEngine) -> RealEngine:
-    """Restart the engine process (about 3 s) so its in-memory throttle counters start empty.
-
-    Once any handler has been blocked, the engine stops the decay of every other handler's
-    hits (contract §18.6); a test that measures 429s needs a limiter without that history.
-    An engine given by URL is left alone.
-    """
-    if engine.line == "custom":
-        return engine
-    env = {**os.environ, "POLYANT_ENGINE_LINE": engine.line}
-    stop = START.with_name("stop")
-    subprocess.run([str(stop), "--engine-only"], env=env, capture_output=True, check=True)
-    return start_engine(engine.line)
-
-
 def run_id() -> str:
     """A short random suffix: every object a run creates carries it (leftovers never clash)."""
     return "t" + secrets.token_hex(3)
