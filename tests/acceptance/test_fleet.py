@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tests.acceptance.engines import require_tier
@@ -42,8 +43,11 @@ def test_a_fleet_is_applied_and_planned_without_a_single_429(
     met = sum(1 for s in proxy.seen if s.status == 429)
     print(f"fleet of {FLEET}: apply sent {len(proxy.seen)} requests, {met} answered 429")
 
-    # Right after the apply and its verifying re-read spent these handlers' budgets: the
-    # plan reads 30 instances on each and must pace itself instead of meeting 429s.
+    # A plan started right after the apply meets a few 429s: the client's first parallel
+    # burst per handler cannot know the budget the apply's process spent (it waits them
+    # out). From an engine quiet for one window, the plan reads 30 instances on each
+    # handler, its whole budget, and must meet none.
+    time.sleep(61)
     proxy.reset()
     plan = cli(["plan", "--root", str(root), "--detailed-exitcode"], proxied_env)
     assert plan.code == 0, plan.text
