@@ -1,9 +1,7 @@
 """Issue 18 against the real engines: both lines converge, read completely, import bundles.
 
-Configure either or both lines (see ../shared/real-engine/README.md):
-  main:    POLYANT_URL, POLYANT_TOKEN          (released engine, 172e0bc)
-  develop: POLYANT_DEV_URL, POLYANT_DEV_TOKEN  (develop line, 5e59498)
-A line that is not configured is skipped. Every run uses fresh slugs (a random suffix),
+Part of the acceptance tier: runs once per engine line of POLYANT_ACCEPTANCE_LINES on the
+engine the tier starts (scripts/acceptance). Every run uses fresh slugs (a random suffix),
 so leftovers of earlier runs never matter; catalog skills are shared and never deleted.
 The 150-task test writes 300 times to two throttled handlers: about 5 minutes per line.
 """
@@ -11,7 +9,6 @@ The 150-task test writes 300 times to two throttled handlers: about 5 minutes pe
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shutil
@@ -24,13 +21,12 @@ from click.testing import CliRunner
 
 from reconciler.cli import main
 from reconciler.model.secretenv import event_source_var, secret_var, skill_env_var
+from tests.acceptance.engines import RealEngine, require_tier
+
+require_tier()
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = {"main": "main (172e0bc)", "develop": "develop (5e59498)"}
-VARS = {
-    "main": ("POLYANT_URL", "POLYANT_TOKEN"),
-    "develop": ("POLYANT_DEV_URL", "POLYANT_DEV_TOKEN"),
-}
 
 
 @dataclass
@@ -51,13 +47,10 @@ class Engine:
         return answer.json()
 
 
-@pytest.fixture(params=["main", "develop"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    url_var, token_var = VARS[request.param]
-    url, token = os.environ.get(url_var), os.environ.get(token_var)
-    if not url or not token:
-        pytest.skip(f"no real {request.param} engine: set {url_var} and {token_var}")
-    return Engine(request.param, url.rstrip("/"), token)
+@pytest.fixture
+def engine(real: RealEngine) -> Engine:
+    """The tier's real engine for this line (started once per session by conftest)."""
+    return Engine(real.line, real.url.rstrip("/"), real.token)
 
 
 def cli(args: list[str], env: dict[str, str]) -> tuple[int, str]:
