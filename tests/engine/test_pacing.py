@@ -25,13 +25,13 @@ def test_the_limit_plus_one_request_waits_a_full_window() -> None:
 
 
 def test_handlers_have_separate_budgets() -> None:
-    pacer = Pacer(2, 5.0)
+    waits: list[tuple[str, float]] = []
+    pacer = Pacer(2, 5.0, on_wait=lambda h, s: waits.append((h, s)))
     log: list[float] = []
     for _ in range(2):
         _send(pacer, "A.list", log)
-    start = time.monotonic()
     _send(pacer, "B.list", log)
-    assert time.monotonic() - start < 0.1
+    assert waits == []  # A's spent budget never holds B back
 
 
 def test_no_window_ever_holds_more_than_the_limit_under_threads() -> None:
@@ -68,25 +68,25 @@ def test_a_lower_server_remaining_count_is_trusted() -> None:
 
 
 def test_ghost_hits_are_forgotten_when_the_server_counts_fewer() -> None:
-    pacer = Pacer(3, 5.0)
+    waits: list[tuple[str, float]] = []
+    pacer = Pacer(3, 5.0, on_wait=lambda h, s: waits.append((h, s)))
     pacer.acquire("Room.get")
     pacer.acquire("Room.get")
     # First answer: the engine counts 3 hits, we know of 2 (one still in flight): 1 ghost.
     pacer.release("Room.get", remaining=0, limit=3)
     # Second answer: the engine counts only our 2 hits, so the ghost is gone.
     pacer.release("Room.get", remaining=1, limit=3)
-    start = time.monotonic()
     pacer.acquire("Room.get")
-    assert time.monotonic() - start < 0.1
+    assert waits == []
 
 
 def test_a_full_budget_of_ghosts_blocks_until_they_expire() -> None:
-    pacer = Pacer(3, 0.2)
+    waits: list[tuple[str, float]] = []
+    pacer = Pacer(3, 0.2, on_wait=lambda h, s: waits.append((h, s)))
     pacer.acquire("Room.get")
     pacer.release("Room.get", remaining=0, limit=3)
-    start = time.monotonic()
     pacer.acquire("Room.get")
-    assert time.monotonic() - start >= 0.19
+    assert waits and waits[0][0] == "Room.get" and waits[0][1] >= 0.19
 
 
 def test_429_blocks_the_handler_for_retry_after() -> None:
@@ -94,10 +94,7 @@ def test_429_blocks_the_handler_for_retry_after() -> None:
     pacer = Pacer(30, 5.0, on_wait=lambda h, s: waits.append((h, s)))
     pacer.acquire("Room.get")
     pacer.throttled("Room.get", 0.2)
-    start = time.monotonic()
     pacer.acquire("Room.get")
-    assert time.monotonic() - start >= 0.2
     assert waits[0][0] == "Room.get" and waits[0][1] >= 0.19
-    other = time.monotonic()
     pacer.acquire("Export.get")
-    assert time.monotonic() - other < 0.05
+    assert [h for h, _ in waits] == ["Room.get"]  # the 429 blocks only its own handler

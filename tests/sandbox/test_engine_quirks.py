@@ -39,11 +39,10 @@ def _task(c: httpx.Client, schedule: dict[str, object]) -> httpx.Response:
 
 
 def test_interval_hazards_answer_instead_of_wedging(api: httpx.Client) -> None:
-    start = time.monotonic()
     for every in (0, -5):
+        # A wedged sandbox would leave this call to the client's timeout (an error here).
         r = _task(api, {"type": "interval", "everyMs": every})
         assert (r.status_code, r.json()) == (500, INTERNAL)  # the engine would hang here
-    assert time.monotonic() - start < 2
     future = _task(api, {"type": "interval", "everyMs": 0, "anchorAt": "2099-01-01T00:00:00Z"})
     assert future.status_code == 201  # no loop when the first run is already in the future
     tiny = _task(api, {"type": "interval", "everyMs": 1, "anchorAt": "1970-01-01T00:00:00Z"})
