@@ -20,8 +20,10 @@ SNAPSHOT_EVERY = 25
 
 
 @pytest.fixture
-def sandbox_api() -> Iterator[Paced]:
-    with SandboxServer(limit=1_000_000, seed_demo=True) as server:
+def sandbox_api(real: RealEngine) -> Iterator[Paced]:
+    # The sandbox plays the line of the engine it is compared with.
+    line = "develop" if real.line == "develop" else "main"
+    with SandboxServer(limit=1_000_000, seed_demo=True, engine_line=line) as server:
         client = Paced(server.url, server.token)
         yield client
         client.close()

@@ -49,7 +49,8 @@ def target(request: pytest.FixtureRequest, real: RealEngine, rid: str) -> Iterat
         api.close()
         return
     # Time runs 30x faster in the sandbox: its throttle window lasts 2 s.
-    with SandboxServer(time_scale=30.0, seed_demo=True) as server:
+    line = "develop" if real.line == "develop" else "main"
+    with SandboxServer(time_scale=30.0, seed_demo=True, engine_line=line) as server:
         yield Target("sandbox", server.url, server.token)
 
 
