@@ -1,30 +1,26 @@
 """Issue 15 item 1 on the real engine: three simultaneous applies, one writer, no duplicate.
 
-Needs a real engine of one's own (not shared: the test deletes what it creates):
-POLYANT_LEASE_REAL_URL and POLYANT_LEASE_REAL_TOKEN, e.g. from ../shared/real-engine/start.
+Part of the acceptance tier (scripts/acceptance): it runs once per engine line, on the
+tier's real engine, and deletes what it creates.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import httpx
-import pytest
 
-URL = os.environ.get("POLYANT_LEASE_REAL_URL", "")
-TOKEN = os.environ.get("POLYANT_LEASE_REAL_TOKEN", "")
+from tests.acceptance.engines import RealEngine, require_tier
+
+require_tier()
+
 LEASE = "polyant-gitops-apply-lease"
 TASKS = ("Inbox sweep", "Daily digest")
-
-pytestmark = pytest.mark.skipif(
-    not (URL and TOKEN), reason="no real engine: set POLYANT_LEASE_REAL_URL and _TOKEN"
-)
 
 
 def _repo(root: Path, slug: str) -> None:
@@ -51,13 +47,15 @@ def _cleanup(client: httpx.Client, slug: str) -> None:
     client.delete(f"/api/instances/{slug}")
 
 
-def test_three_simultaneous_applies_on_the_real_engine(tmp_path: Path) -> None:
-    slug = f"rl-{secrets.token_hex(4)}"
+def test_three_simultaneous_applies_on_the_real_engine(
+    tmp_path: Path, real: RealEngine, rid: str
+) -> None:
+    slug = f"rl-{rid}"
     _repo(tmp_path, slug)
-    env = {**os.environ, "POLYANT_URL": URL, "POLYANT_TOKEN": TOKEN}
+    env = {**os.environ, "POLYANT_URL": real.url, "POLYANT_TOKEN": real.token}
     cmd = [sys.executable, "-m", "reconciler", "apply", "--auto-approve", "--root", str(tmp_path)]
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    with httpx.Client(base_url=URL, headers=headers, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {real.token}"}
+    with httpx.Client(base_url=real.url, headers=headers, timeout=30) as client:
         try:
             procs = [
                 subprocess.Popen(
