@@ -1,7 +1,5 @@
 """`python -m reconciler` runs the polyant-gitops CLI."""
 
-import sys
+from reconciler.entry import main
 
-from reconciler.cli import run
-
-sys.exit(run())
+main()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from reconciler.engine.apply import apply_plan
 from reconciler.engine.client import EngineClient
+from reconciler.engine.duplicates import delete_duplicates
 from reconciler.engine.read import read_live
 from reconciler.engine.report import ApplyReport
 from reconciler.errors import PlanError
@@ -22,7 +23,7 @@ from reconciler.model import secretenv
 from reconciler.model.objects import State
 from reconciler.model.project import Project
 from reconciler.plan import engineaware, safety
-from reconciler.plan.changes import LiveSnapshot, Plan
+from reconciler.plan.changes import Duplicate, LiveSnapshot, Plan
 from reconciler.plan.diff import diff
 
 
@@ -79,7 +80,12 @@ def make_plan(
     # never user:password in engine_url: plans are posted and stored
     if refine is not None:
         plan = refine(plan, live)
-    plan = replace(plan, environment=policy.env, engine_url=client.url)
+    plan = replace(
+        plan,
+        environment=policy.env,
+        engine_url=client.url,
+        duplicates=_duplicates(live, prune=policy.prune),
+    )
     managed = safety.managed_count(live, project, policy.env, desired)
     plan = safety.check_safety(plan, project, managed_count=managed, force=policy.force)
     plan = replace(plan, notices=(*unmanaged, *plan.notices))
@@ -104,6 +110,19 @@ def _shard(
         desired, live, project, env=policy.env, prune=policy.prune, supplied=supplied
     )
     return compare.shard_plan(plan, *policy.shard, catalog)
+
+
+def _duplicates(live: LiveSnapshot, *, prune: bool) -> tuple[Duplicate, ...]:
+    # Only the first copy of a name is managed; the others would run or live on unseen, so
+    # they are a change (deleted under --prune), never a warning that leaves exit 0.
+    if live.duplicates and not prune:
+        listed = "; ".join(d.describe() for d in live.duplicates[:5])
+        more = f" and {len(live.duplicates) - 5} more" if len(live.duplicates) > 5 else ""
+        raise PlanError(
+            f"duplicates on the engine: {listed}{more}; names must be unique per instance: "
+            "run with --prune to delete the extra copies, or delete them on the engine"
+        )
+    return tuple(live.duplicates)
 
 
 def require_reviewed(
@@ -145,9 +164,14 @@ def apply(
     An unsafe plan is refused here (``UnsafePlan``, exit 4), before any call.
     """
     safety.require_safe(plan)
-    return apply_plan(
+    report = apply_plan(
         client, plan, secrets=secrets, dry_run=dry_run, prune=prune, on_progress=on_progress
     )
+    if plan.duplicates and prune:
+        found = delete_duplicates(client, list(plan.duplicates), dry_run=dry_run)
+        report.results += found
+        report.calls_made += 0 if dry_run else len(found)
+    return report
 
 
 def verify(

@@ -68,6 +68,10 @@ class NotARepo(GitOpsError):
     """The folder is not a config repository: no polyant.yaml there or above."""
 
 
+class OutputError(GitOpsError):
+    """A file the run must write (a plan, a report, a GitHub Actions file) cannot be written."""
+
+
 class PlanError(GitOpsError):
     """A saved plan cannot be applied as it is."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import click
 
 from reconciler.errors import EXIT_ERROR, EXIT_OK, ConfigError, GitOpsError
+
+EXIT_INTERRUPTED = 130
 
 # Command → the module defining it, imported on first use: `validate` then never imports
 # the HTTP client, git or the sandbox (a third of its CPU on a 1,000-instance repo).
@@ -95,7 +98,11 @@ class Group(click.Group):
             raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            silence_stdout()
+            click.echo("error: the output was closed before everything was written", err=True)
+            ctx.exit(EXIT_ERROR)
         except Exception as exc:  # a bug: one line, the traceback only on request
             if os.environ.get("POLYANT_DEBUG"):
                 traceback.print_exc()
@@ -108,6 +115,15 @@ class Group(click.Group):
         return None
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so the final flush at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def report_error(exc: GitOpsError) -> None:
     """Print an error for humans (and GitHub annotations for config problems in Actions)."""
     if isinstance(exc, ConfigError):
@@ -118,7 +134,9 @@ def report_error(exc: GitOpsError) -> None:
             click.echo(format_problem(problem, github=False), err=True)
             if in_github_actions():
                 click.echo(format_problem(problem, github=True))
-    click.echo(f"error: {exc}", err=True)
+    from reconciler.model.checks import visible
+
+    click.echo(f"error: {visible(str(exc))}", err=True)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -142,7 +160,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            click.echo("interrupted", err=True)
+            return EXIT_INTERRUPTED
         click.echo("aborted", err=True)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
     return code if isinstance(code, int) else EXIT_OK

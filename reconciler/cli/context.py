@@ -92,6 +92,7 @@ def engine_config(project: Project, opts: Options) -> EngineConfig:
             "`polyant-gitops token` mints one from the engine's AUTH_SECRET), or a "
             f"management API key in {api_key_variable(name)} (engines from develop 5e59498 on)"
         )
+    _check_token(token, token_var)
     from reconciler.engine.client import EngineConfig
 
     return EngineConfig(
@@ -103,7 +104,19 @@ def engine_config(project: Project, opts: Options) -> EngineConfig:
         rate_window_s=_number(
             "POLYANT_RATE_WINDOW_SECONDS", env.rate_window_seconds if env else 60.0, float
         ),
+        timeout_s=_number("POLYANT_TIMEOUT_SECONDS", env.timeout_seconds if env else 20.0, float),
+        retry_budget_s=_number("POLYANT_RETRY_BUDGET_SECONDS", 600.0, float),
     )
+
+
+def _check_token(token: str, var: str) -> None:
+    # An HTTP header carries only visible ASCII; say so instead of failing inside httpx.
+    bad = next((i for i, ch in enumerate(token) if not "\x21" <= ch <= "\x7e"), None)
+    if bad is not None:
+        raise UsageError(
+            f"{var} has a character that cannot be sent in an HTTP header at position "
+            f"{bad + 1} (a space, a control or a non-ASCII character): copy the token again"
+        )
 
 
 N = TypeVar("N", int, float)
@@ -119,4 +132,37 @@ def _number(var: str, default: N, kind: type[N]) -> N:
         raise UsageError(f"{var}={raw!r} is not a number") from None
     if value <= 0:
         raise UsageError(f"{var} must be positive")
+    return value
+
+
+def lease_holder() -> str:
+    """Who an apply lease names: the CI run, or user@host and pid (printable ASCII only)."""
+    import getpass
+    import socket
+
+    if in_github_actions():
+        repo = os.environ.get("GITHUB_REPOSITORY", "?")
+        who = f"GitHub Actions {repo} run {os.environ.get('GITHUB_RUN_ID', '?')}"
+    else:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+        who = f"{user}@{socket.gethostname()} pid {os.getpid()}"
+    return re.sub(r"[^\x21-\x7e ]", "?", who)[:120]
+
+
+def lease_wait_s(project: Project, env_name: str | None) -> float:
+    """Seconds apply waits for another apply's lease: env var, else polyant.yaml, else 300."""
+    _, env = selected_env(project, env_name)
+    default = env.lease_wait_seconds if env else 300.0
+    raw = os.environ.get("POLYANT_LEASE_WAIT_SECONDS")
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"POLYANT_LEASE_WAIT_SECONDS={raw!r} is not a number") from None
+    if value < 0:
+        raise UsageError("POLYANT_LEASE_WAIT_SECONDS must be 0 or more")
     return value

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from reconciler.cli import github_out, scoping
+from reconciler.cli import context, github_out, scoping
 from reconciler.cli.confirm import confirm_apply
+from reconciler.cli.context import Options
 from reconciler.cli.drift_cmd import drift
 from reconciler.cli.options import common, creating, finish, options, targeting, targets_of
 from reconciler.cli.output import use_color, write_file
@@ -15,12 +18,16 @@ from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.cli.saved import apply_and_report, plan_to_apply
 from reconciler.config.dirty import refuse_uncommitted
-from reconciler.config.load import load_project, load_repo
+from reconciler.config.load import LoadedRepo, load_project, load_repo
 from reconciler.config.schema import write_schemas
 from reconciler.config.writer import write_repo
+from reconciler.engine.client import EngineClient
+from reconciler.engine.lease import Lease, held
 from reconciler.engine.read import read_live
-from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, PlanError
+from reconciler.model.checks import visible
 from reconciler.plan import safety
+from reconciler.plan.changes import Plan
 from reconciler.plan.planfile import plan_to_json
 from reconciler.render import text as render
 
@@ -72,9 +79,9 @@ def export(
     )
     write_schemas(opts.root)
     for notice in notices:
-        click.echo(f"warning: {notice.key}: {notice.message}", err=True)
+        click.echo(visible(f"warning: {notice.key}: {notice.message}"), err=True)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(visible(f"warning: {warning}"), err=True)
     click.echo(f"export: {len(result.written)} file(s) written, {len(result.unchanged)} unchanged")
     finish(0)
 
@@ -176,6 +183,11 @@ def plan(
     is_flag=True,
     help="Apply without asking (CI); without it apply asks on a terminal and refuses elsewhere.",
 )
+@click.option(
+    "--no-lock",
+    is_flag=True,
+    help="Skip the engine's apply lease (rehearsals on a private engine only).",
+)
 @targeting
 def apply(
     *,
@@ -192,6 +204,7 @@ def apply(
     shard: str | None,
     record_applied: bool,
     auto_approve: bool,
+    no_lock: bool,
     target_instances: tuple[str, ...],
     target_skills: tuple[str, ...],
 ) -> None:
@@ -199,6 +212,12 @@ def apply(
 
     On a terminal it prints the plan and asks "apply these changes? (yes/no)"; a saved plan
     (--plan, already reviewed), --dry-run and --auto-approve do not ask.
+
+    One apply at a time per engine: apply holds a lease on the engine (an inactive
+    instance named polyant-gitops-apply-lease) for its writes; a second apply waits for it
+    (POLYANT_LEASE_WAIT_SECONDS / leaseWaitSeconds, default 300) and then refuses, naming
+    the holder and the expiry; once it holds the lease it plans again. A plan without
+    changes, --dry-run and --no-lock take no lease.
     """
     opts = options(root, env_name, insecure)
     # A saved plan carries its own scope: load every folder it may name.
@@ -206,7 +225,8 @@ def apply(
         scoping.load_scoped(opts, ref=ref, shard=shard) if plan_file is None else load_valid(opts)
     )
     with engine(loaded, opts) as client:
-        the_plan = plan_to_apply(
+        make = functools.partial(
+            plan_to_apply,
             loaded,
             client,
             opts,
@@ -218,17 +238,49 @@ def apply(
             expect_checksum=expect_checksum,
             targets=targets_of(target_instances, target_skills),
         )
-        click.echo(render.to_text(the_plan, color=use_color()))
-        safety.require_safe(the_plan)  # exit 4 before anything is asked or written
-        if the_plan.has_changes and not (auto_approve or dry_run or plan_file):
+        the_plan = _show(make())
+        asked = the_plan.has_changes and not (auto_approve or dry_run or plan_file)
+        if asked:
             confirm_apply()
-        result = apply_and_report(
-            loaded, client, opts, the_plan, prune=prune, dry_run=dry_run, record=record_applied
-        )
+        skip = dry_run or no_lock or not the_plan.has_changes
+        with held(None if skip else _lease(client, loaded, opts)):
+            if not skip:
+                the_plan = _under_lease(make, the_plan, asked=asked)
+            result = apply_and_report(
+                loaded, client, opts, the_plan, prune=prune, dry_run=dry_run, record=record_applied
+            )
     if report:
         write_file(report, result.to_json())
     github_out.apply_outputs(result)
     finish(EXIT_OK if result.ok() else EXIT_ERROR)
+
+
+def _show(the_plan: Plan) -> Plan:
+    click.echo(render.to_text(the_plan, color=use_color()))
+    safety.require_safe(the_plan)  # exit 4 before anything is asked or written
+    return the_plan
+
+
+def _under_lease(make: Callable[[], Plan], shown: Plan, *, asked: bool) -> Plan:
+    """The plan again, now that no other apply writes: another may have written meanwhile."""
+    again = make()
+    if safety.checksum(again) == safety.checksum(shown):
+        return again
+    if asked:
+        raise PlanError(
+            "the engine moved while this apply waited for the apply lease: "
+            "nothing was written; run apply again and review the new plan"
+        )
+    click.echo("The engine moved while waiting for the apply lease; plan now:")
+    return _show(again)
+
+
+def _lease(client: EngineClient, loaded: LoadedRepo, opts: Options) -> Lease:
+    wait = context.lease_wait_s(loaded.project, opts.env_name)
+    say = functools.partial(click.echo, err=True)
+    # Polling stays at 12 reads per rate window, so two waiters fit in one handler's budget.
+    poll = client.config.rate_window_s / 12
+    return Lease(client, holder=context.lease_holder(), wait_s=wait, poll_s=poll, on_wait=say)
 
 
 def _title(the_plan: object) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.cli import context
 from reconciler.config.exportfiles import atomic_write
+from reconciler.errors import OutputError
 
 
 def use_color() -> bool:
@@ -18,5 +19,8 @@ def write_file(path: Path, content: str | bytes) -> None:
     """Write an output file (plan, report, bundle) atomically; text ends with a newline."""
     if isinstance(content, str):
         content = (content if content.endswith("\n") else content + "\n").encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, content)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, content)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc

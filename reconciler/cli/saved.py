@@ -15,7 +15,7 @@ from reconciler.config.load import LoadedRepo
 from reconciler.engine.client import EngineClient
 from reconciler.engine.report import ApplyReport
 from reconciler.errors import PlanError
-from reconciler.model.checks import public_url
+from reconciler.model.checks import public_url, visible
 from reconciler.plan.changes import Plan
 from reconciler.plan.planfile import plan_from_json
 
@@ -127,7 +127,8 @@ def _progress(line: str) -> None:
 def _print(report: ApplyReport, *, dry_run: bool) -> None:
     for result in report.results:
         verb = "would call" if dry_run else result.status
-        click.echo(f"{verb}: {result.key} ({result.action}) {result.reason}".rstrip())
+        line = f"{verb}: {result.key} ({result.action}) {result.reason}".rstrip()
+        click.echo(visible(line))
         if dry_run:
             for call in result.calls:
                 click.echo(f"    {call.method} {call.path}")

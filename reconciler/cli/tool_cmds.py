@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli import context
 from reconciler.cli.options import finish
 from reconciler.errors import UsageError
+
+if TYPE_CHECKING:
+    from reconciler.sandbox.faults import FaultPlan
 
 
 @click.command()
@@ -30,10 +34,39 @@ from reconciler.errors import UsageError
     show_default=True,
     help="Behave as the released engine (main, 172e0bc) or its develop line (5e59498).",
 )
+@click.option(
+    "--latency",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds added before every request is handled.",
+)
+@click.option(
+    "--fault",
+    "fault_specs",
+    multiple=True,
+    metavar="KIND[@MATCH][,k=v...]",
+    help="Inject a fault (repeatable). KIND: latency, error, throttle, drop_before, "
+    "drop_after, slow, drip. MATCH: a handler glob or 'METHOD /route/template' (default "
+    "every request). Options: delay=S, rate=P, count=N, after=N, status=N, retry-after=S, "
+    "reset. E.g. --fault 'drip@GET /api/instances,delay=0.5' sends that answer one byte "
+    "every 0.5 s; --fault 'throttle,retry-after=99999,count=1' answers one 429.",
+)
+@click.option("--fault-seed", default=0, show_default=True, help="Seed of the fault draws.")
 def sandbox(
-    host: str, port: int, seed_file: Path | None, time_scale: float, engine_line: str
+    *,
+    host: str,
+    port: int,
+    seed_file: Path | None,
+    time_scale: float,
+    latency: float,
+    fault_specs: tuple[str, ...],
+    fault_seed: int,
+    engine_line: str,
 ) -> None:
     """Serve a Polyant-compatible engine in memory (tests, demos, rehearsing applies).
+
+    --latency and --fault make it a slow or hostile engine for rehearsing failures.
 
     \b
     Environment:
@@ -72,6 +105,8 @@ def sandbox(
             time_scale=time_scale,
             announce=announce,
             engine_line=engine_line,
+            latency_s=latency,
+            faults=_faults(fault_specs, fault_seed),
         )
     except OSError as exc:
         if announced:
@@ -94,6 +129,16 @@ def sandbox_banner(url: str, generated: str | None) -> list[str]:
     else:
         lines.append('  export POLYANT_TOKEN="$POLYANT_SANDBOX_TOKEN"  # the token it accepts')
     return lines
+
+
+def _faults(specs: tuple[str, ...], seed: int) -> FaultPlan | None:
+    from reconciler.sandbox.faults import FaultPlan, parse_fault
+
+    try:
+        rules = [parse_fault(spec) for spec in specs]
+    except ValueError as exc:
+        raise UsageError(f"--fault: {exc}") from None
+    return FaultPlan(rules, seed=seed) if rules else None
 
 
 @click.command()

@@ -23,10 +23,11 @@ from reconciler.config.modelcheck import (
 )
 from reconciler.config.tree import INSTANCE_FILE, PROJECT_FILE, SKILL_FILE, Tree
 from reconciler.config.validate import validate_state
-from reconciler.config.variables import substitute
+from reconciler.config.variables import Budget, substitute
 from reconciler.config.yamlio import Problems, plain
 from reconciler.errors import ArgumentError, ConfigError, Problem
 from reconciler.model import checks
+from reconciler.model.checks import CONTROL_RE
 from reconciler.model.managed import normalize_instance, normalize_skill
 from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project
@@ -136,6 +137,7 @@ class _Loader:
         self.tree, self.pdoc, self.env = tree, pdoc, env
         chosen = project.environments.get(env) if env else None
         self.variables: dict[str, str] = dict(chosen.variables) if chosen else {}
+        self.budget = Budget()
         self.overrides = dict(chosen.overrides) if chosen else {}
         self.sources: dict[str, Path] = {}
         self.docs: dict[str, Sources] = {}
@@ -171,9 +173,19 @@ class _Loader:
     def _substitute(self, doc: Doc) -> dict[str, Any]:
         """The document's data with `${var}` resolved; without a `${` in the text there is
         nothing to resolve, and the (already plain) data is used as it is."""
-        if doc.text is not None and "${" not in doc.text:
+        # Plain text without "${", a backslash escape or a control character cannot yield a
+        # reference or a control character in any value: nothing to check or resolve.
+        text = doc.text
+        if (
+            text is not None
+            and "${" not in text
+            and "\\" not in text
+            and not CONTROL_RE.search(text)
+        ):
             return dict(doc.root)
-        return dict(substitute(doc.root, self.variables, self._report(doc)))
+        return dict(
+            substitute(doc.root, self.variables, self._report(doc), budget=self.budget.file())
+        )
 
     def _instance(self, folder: Path) -> Instance | None:
         slug, tree = folder.name, self.tree
@@ -203,7 +215,9 @@ class _Loader:
         node = self.pdoc.root["environments"][self.env]["overrides"][slug]
         src.override_doc, src.override_prefix = self.pdoc, prefix
         for name in over:
-            data[name] = substitute(node[name], self.variables, self._report(self.pdoc, prefix))
+            data[name] = substitute(
+                node[name], self.variables, self._report(self.pdoc, prefix), budget=self.budget
+            )
             src.overrides.add(name)
 
     def check_overrides(self) -> None:
@@ -248,6 +262,7 @@ class _Loader:
             return None
         src = Sources(text_doc, body_line=text_doc.extra["body_line"])
         src.files["content"] = text_doc.file
+        tree.no_controls(text_doc.extra["body"], text_doc.file, src.body_line)
         self.docs[f"skill/{slug}"], self.sources[f"skill/{slug}"] = src, folder
         front = self._substitute(text_doc)
         scripts, files = tree.scripts(folder, front.get("scripts"), src.locate)

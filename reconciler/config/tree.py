@@ -13,6 +13,7 @@ from reconciler.config.docs import Doc
 from reconciler.config.modelcheck import Locate
 from reconciler.config.yamlio import Problems, load_yaml, read_text
 from reconciler.errors import Problem
+from reconciler.model.checks import CONTROL_RE, control_problem
 from reconciler.model.enginefacts import SECTION_IDS
 
 PROJECT_FILE = "polyant.yaml"
@@ -181,8 +182,20 @@ class Tree:
                 continue
             text = read_text(path, rel, self.problems)
             if text is not None:
+                self.no_controls(text, rel)
                 contents[section], files[section] = text.removesuffix("\n"), rel
         return contents, files
+
+    def no_controls(self, text: str, rel: str, first_line: int = 1) -> None:
+        """A problem at the first control character of a text file (ANSI escapes etc.)."""
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        found = CONTROL_RE.search(text)
+        if found is None:
+            return
+        before = text[: found.start()]
+        line, col = before.count("\n") + first_line, found.start() - before.rfind("\n")
+        problem = control_problem(found.group())
+        self.problems.add(rel, line, col, f"the text {problem}".replace(" at position 1", ""))
 
     def icon_uri(self, folder: Path, name: str, where: tuple[str, int, int]) -> str | None:
         """The data URI for the icon file `name` of an instance folder, or None (problem)."""

@@ -5,14 +5,17 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Iterator, Mapping
+from dataclasses import replace
 
 from pydantic.alias_generators import to_camel
 
 from reconciler.config import skillfile
+from reconciler.config.enginelimits import limit_problems
 from reconciler.config.exportfiles import CREDENTIAL_RE
 from reconciler.config.loaded import LoadedRepo
 from reconciler.errors import Problem
 from reconciler.model import checks
+from reconciler.model.checks import visible
 from reconciler.model.enginefacts import (
     DEVELOP_PROVIDER_MODELS,
     NEWER_SETTINGS,
@@ -56,6 +59,7 @@ def validate_state(
         out += ctx.instance(slug, inst)
     for slug, skill in loaded.state.skills.items():
         out += ctx.skill(slug, skill)
+    out += limit_problems(loaded.state, loaded.problem)
     return sorted(out, key=lambda p: (p.file, p.line, p.col, p.message))
 
 
@@ -280,6 +284,7 @@ def _env_problem(
 
 def format_problem(p: Problem, github: bool = False) -> str:
     """One line for a problem; a GitHub Actions annotation when `github` is true."""
+    p = replace(p, file=visible(p.file), message=visible(p.message))
     if github:
         level = "warning" if p.severity == "warning" else "error"
         return f"::{level} file={_prop(p.file)},line={p.line},col={p.col}::{_data(p.message)}"

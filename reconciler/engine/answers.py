@@ -18,6 +18,7 @@ from reconciler.errors import (
     NotFound,
     RequestTooLarge,
 )
+from reconciler.model.checks import visible
 
 MAX_BODY_BYTES = 102_400  # the engine's body-parser limit; over it the engine answers 500
 _MAX_MESSAGE = 300
@@ -111,7 +112,7 @@ def _reason(status: int) -> str:
 
 
 def _one_line(text: str) -> str:
-    line = " ".join(text.split())
+    line = visible(" ".join(text.split()))
     return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
 
 

@@ -34,6 +34,11 @@ MAX_RESPONSE_BYTES = 20 * 1024 * 1024
 MAX_CONSECUTIVE_429 = 5
 GET_ATTEMPTS = 4
 RETRY_STATUSES = frozenset({502, 503, 504})
+DEADLINE_READS = 3  # the overall deadline of one request, in per-read timeouts
+
+
+class _Deadline(httpx.ReadTimeout):
+    """The answer kept coming, too slowly to finish within the request's deadline."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,11 @@ class EngineConfig:
     # A management API key (develop on): sent as X-Polyant-Key instead of the token.
     api_key: str = field(default="", repr=False)
     insecure: bool = False  # allow plain http to non-loopback hosts
-    timeout_s: float = 20.0
+    timeout_s: float = 20.0  # per read; a whole exchange gets DEADLINE_READS times this
     rate_limit: int = 30  # per route handler per window (contract §1.3)
     rate_window_s: float = 60.0
     max_workers: int = 8
+    retry_budget_s: float = 600.0  # total seconds one run may spend waiting out 429s
 
 
 @dataclass
@@ -97,6 +103,7 @@ class EngineClient:
         self.stats = ClientStats()
         self._lock = threading.Lock()
         self._on_wait = on_wait
+        self._throttle_spent = 0.0
         self._pacer = Pacer(config.rate_limit, config.rate_window_s, on_wait=self._report_wait)
         pool = max(config.max_workers, 1) + 2
         self._http = httpx.Client(
@@ -111,6 +118,11 @@ class EngineClient:
 
     def __repr__(self) -> str:
         return f"EngineClient({self.url!r})"
+
+    @property
+    def deadline_s(self) -> float:
+        """Seconds one whole exchange may take: a few reads' worth, then it is a drip."""
+        return self.config.timeout_s * DEADLINE_READS
 
     def _report_wait(self, handler: str, seconds: float) -> None:
         with self._lock:
@@ -149,7 +161,8 @@ class EngineClient:
             try:
                 answer = self._send(method, path, data, handler)
             except httpx.TransportError as exc:
-                failure = error_for_transport(exc, method, what, self.url, self.config.timeout_s)
+                limit = self.deadline_s if isinstance(exc, _Deadline) else self.config.timeout_s
+                failure = error_for_transport(exc, method, what, self.url, limit)
                 # Only GETs are resent: a write may have landed (maybe_committed).
                 if method == "GET" and failure.retryable and attempt < GET_ATTEMPTS - 1:
                     attempt = self._backoff(attempt)
@@ -183,6 +196,9 @@ class EngineClient:
         return answer
 
     def _exchange(self, method: str, path: str, data: bytes | None) -> Answer:
+        # httpx's timeout is per read: an answer dripping one byte at a time never trips it,
+        # so the whole exchange also has a deadline.
+        deadline = time.monotonic() + self.deadline_s
         with self._http.stream(method, path, content=data) as resp:
             declared = int_header(resp.headers, "content-length")
             if declared is not None and declared > MAX_RESPONSE_BYTES:
@@ -194,6 +210,8 @@ class EngineClient:
                 if size > MAX_RESPONSE_BYTES:
                     return Answer(resp.status_code, resp.headers, b"", oversized=True)
                 chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _Deadline("the answer did not finish before the deadline")
             return Answer(resp.status_code, resp.headers, b"".join(chunks))
 
     def _count(self, method: str, handler: str | None) -> None:
@@ -214,12 +232,27 @@ class EngineClient:
                 "the same IP is using this budget (e.g. the admin panel through the web app's "
                 "proxy); call the engine directly, or retry when it is idle"
             )
-        retry_after = float_header(answer.headers, "retry-after")
+        wait = self._throttle_wait(float_header(answer.headers, "retry-after"), what)
         if handler is None:
-            time.sleep(retry_after if retry_after is not None else 1.0)
+            time.sleep(wait)
         else:
-            self._pacer.throttled(handler, retry_after)
+            self._pacer.throttled(handler, wait)
         return in_a_row
+
+    def _throttle_wait(self, retry_after: float | None, what: str) -> float:
+        # The engine blocks for one window at most (§1.3): a larger Retry-After is not
+        # believed, and all waits of a run together stay within the retry budget.
+        window = self.config.rate_window_s
+        wait = min(retry_after, window) if retry_after is not None else window
+        with self._lock:
+            if self._throttle_spent + wait > self.config.retry_budget_s:
+                raise Throttled(
+                    f"{what}: gave up waiting for the engine's rate limit after "
+                    f"{self._throttle_spent:.0f} s (retry budget {self.config.retry_budget_s:.0f}"
+                    " s; POLYANT_RETRY_BUDGET_SECONDS raises it); retry when the engine is idle"
+                )
+            self._throttle_spent += max(wait, 0.0)
+        return max(wait, 0.0)
 
     def _backoff(self, attempt: int) -> int:
         with self._lock:

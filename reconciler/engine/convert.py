@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from reconciler.errors import EngineRejected
+from reconciler.model.checks import visible
 from reconciler.model.objects import (
     CronSchedule,
     Definition,
@@ -36,12 +37,12 @@ class Notes:
     def warn(self, key: str, message: str) -> None:
         """Record something the user must fix on the engine."""
         with self._lock:
-            self.items.append(Notice(level="warning", key=key, message=message))
+            self.items.append(Notice(level="warning", key=visible(key), message=visible(message)))
 
     def info(self, key: str, message: str) -> None:
         """Record something the read dropped on purpose."""
         with self._lock:
-            self.items.append(Notice(level="info", key=key, message=message))
+            self.items.append(Notice(level="info", key=visible(key), message=visible(message)))
 
     def sorted(self) -> list[Notice]:
         """The notices grouped by object, in a stable order whatever the thread timing."""
@@ -122,17 +123,29 @@ def _holds_model(value: Any) -> bool:
 
 
 def unique_by_name(
-    items: Iterable[M], name: Callable[[M], str], notes: Notes, key: str, label: str
+    items: Iterable[M],
+    name: Callable[[M], str],
+    notes: Notes,
+    key: str,
+    label: str,
+    *,
+    extras: list[M] | None = None,
 ) -> list[M]:
-    """Keep the first item of each name; the engine allows duplicates, we match by name."""
+    """Keep the first item of each name; the engine allows duplicates, we match by name.
+
+    With `extras`, the dropped copies go there (to be planned as deletes) instead of
+    becoming a warning.
+    """
     seen: dict[str, M] = {}
     dupes: set[str] = set()
     for item in items:
         if name(item) in seen:
             dupes.add(name(item))
+            if extras is not None:
+                extras.append(item)
         else:
             seen[name(item)] = item
-    for dupe in sorted(dupes):
+    for dupe in sorted(dupes) if extras is None else ():
         notes.warn(
             key,
             f"{label} {dupe!r} exists more than once on the engine; only the first is "

@@ -29,6 +29,7 @@ from reconciler.engine.exported import (
     instance_with_children,
     plain_env_skills,
 )
+from reconciler.engine.lease import is_lease_slug
 from reconciler.engine.read_children import (
     attach_children,
     fetch_tasks,
@@ -41,7 +42,7 @@ from reconciler.model.engineline import Capabilities, detect, with_bundle_versio
 from reconciler.model.managed import normalize_instance, normalize_skill
 from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Scope
-from reconciler.plan.changes import LiveSnapshot
+from reconciler.plan.changes import Duplicate, LiveSnapshot
 
 
 def _q(segment: str) -> str:
@@ -59,7 +60,8 @@ def read_live(
     notes = Notes()
     dtos, catalog, caps = _read_lists(client, skills, notes)
     chosen = [s for s in sorted(dtos) if scope.has_instance(s) and (only is None or s in only)]
-    instances, assigned, versions = _read_instances(client, chosen, dtos, notes, caps)
+    dupes: list[Duplicate] = []  # filled from the fetch workers (list.extend is atomic)
+    instances, assigned, versions = _read_instances(client, chosen, dtos, notes, caps, dupes=dupes)
     for version in sorted(versions):
         caps = with_bundle_version(caps, version)
     for message in caps.warnings():
@@ -74,7 +76,14 @@ def read_live(
     )
     gone = set(chosen) - set(instances)
     slugs = [s for s in sorted(dtos) if s not in gone]
-    return LiveSnapshot(state=state, notices=notes.sorted(), instance_slugs=slugs, engine=caps)
+    dupes = [d for d in dupes if d.instance in instances]
+    return LiveSnapshot(
+        state=state,
+        notices=notes.sorted(),
+        instance_slugs=slugs,
+        engine=caps,
+        duplicates=sorted(dupes, key=lambda d: (d.instance, d.label, d.name, d.path)),
+    )
 
 
 def read_skill_versions(client: EngineClient, slug: str) -> dict[str, str]:
@@ -102,7 +111,9 @@ def _read_lists(
     dtos = {
         dto["slug"]: dto
         for dto in expect_list(listing.get("instances"), "the instance list's instances")
-        if isinstance(dto, dict) and isinstance(dto.get("slug"), str)
+        if isinstance(dto, dict)
+        and isinstance(dto.get("slug"), str)
+        and not is_lease_slug(dto["slug"])  # the apply lease is never a managed object
     }
     caps = detect(dtos.values(), answers[1], None)
     if not skills:
@@ -144,10 +155,14 @@ def _read_instances(
     dtos: dict[str, dict[str, Any]],
     notes: Notes,
     caps: Capabilities,
+    *,
+    dupes: list[Duplicate],
 ) -> tuple[dict[str, Instance], set[str], set[str]]:
     """The live instances, every skill slug they assign, and their exports' bundle versions."""
     width = 4 if caps.hooks else 3
-    answers: list[Any] = client.parallel(_instance_jobs(client, chosen, dtos, notes, caps))
+    answers: list[Any] = client.parallel(
+        _instance_jobs(client, chosen, dtos, notes, caps, dupes=dupes)
+    )
     instances: dict[str, Instance] = {}
     assigned: set[str] = set()
     versions: set[str] = set()
@@ -185,6 +200,8 @@ def _instance_jobs(
     dtos: dict[str, dict[str, Any]],
     notes: Notes,
     caps: Capabilities,
+    *,
+    dupes: list[Duplicate],
 ) -> list[Callable[[], Any]]:
     # Interleaved so the handlers stay busy side by side, each at its own pace. Children
     # are converted in the worker that fetched them, so their raw JSON is freed at once;
@@ -195,8 +212,8 @@ def _instance_jobs(
         key = f"instance/{slug}"
         jobs += [
             partial(_fields_of, client, slug, dtos[slug], notes, caps),
-            partial(tasks_of, paged_tasks, client, slug, notes, key),
-            partial(sources_of, client, slug, notes, key),
+            partial(tasks_of, paged_tasks, client, slug, notes, key, dupes=dupes),
+            partial(sources_of, client, slug, notes, key, dupes=dupes),
         ]
         if caps.hooks:
             jobs.append(partial(hooks_of, client, slug, notes, key))

@@ -20,7 +20,8 @@ from reconciler.engine.convert import (
 )
 from reconciler.engine.exported import InstanceRead
 from reconciler.errors import EngineRejected, NotFound
-from reconciler.model.objects import EventSource, Hook
+from reconciler.model.objects import EventSource, Hook, ScheduledTask
+from reconciler.plan.changes import Duplicate
 
 UNREADABLE = "unreadable"
 
@@ -97,19 +98,42 @@ def tasks_of(
     slug: str,
     notes: Notes,
     key: str,
+    *,
+    dupes: list[Duplicate],
 ) -> Any:
-    """The instance's tasks as models (None: vanished; UNREADABLE: the engine cannot list)."""
+    """The instance's tasks as models (None: vanished; UNREADABLE: the engine cannot list).
+
+    Extra copies of a name go to `dupes` (a plan change), not the kept list.
+    """
     tasks = fetch(client, slug, notes)
     if not isinstance(tasks, list):
         return tasks
     built = [t for t in (task_from(raw, notes, key) for raw in tasks) if t is not None]
-    return unique_by_name(built, lambda t: t.name, notes, key, "scheduled task")
+    extra: list[ScheduledTask] = []
+    kept = unique_by_name(built, _name, notes, key, "scheduled task", extras=extra)
+    dupes.extend(_duplicate(slug, "scheduled task", t) for t in extra)
+    return kept
 
 
-def sources_of(client: EngineClient, slug: str, notes: Notes, key: str) -> list[EventSource]:
-    """The instance's event sources as models, unique by name."""
+def sources_of(
+    client: EngineClient, slug: str, notes: Notes, key: str, *, dupes: list[Duplicate]
+) -> list[EventSource]:
+    """The instance's event sources as models, unique by name (extra copies to `dupes`)."""
     built = [s for s in (source_from(raw, notes, key) for raw in _fetch_sources(client, slug)) if s]
-    return unique_by_name(built, lambda s: s.name, notes, key, "event source")
+    extra: list[EventSource] = []
+    kept = unique_by_name(built, _name, notes, key, "event source", extras=extra)
+    dupes.extend(_duplicate(slug, "event source", s) for s in extra)
+    return kept
+
+
+def _name(item: ScheduledTask | EventSource) -> str:
+    return item.name
+
+
+def _duplicate(slug: str, label: str, item: ScheduledTask | EventSource) -> Duplicate:
+    route = "scheduled-tasks" if label == "scheduled task" else "event-sources"
+    path = f"/api/instances/{_q(slug)}/{route}/{_q(item.id or '')}"
+    return Duplicate(instance=slug, label=label, name=item.name, path=path)
 
 
 def attach_children(read: InstanceRead, tasks: Any, sources: Any, notes: Notes) -> None:

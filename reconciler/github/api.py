@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from reconciler.errors import GitOpsError, UsageError
+from reconciler.errors import GitOpsError, OutputError, UsageError
 from reconciler.model.checks import is_loopback_host
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -301,8 +301,11 @@ def _explain(response: httpx.Response) -> str:
 def write_outputs(path: Path, values: Mapping[str, str]) -> None:
     """Append step outputs to $GITHUB_OUTPUT; multi-line values use a heredoc delimiter."""
     text = "".join(_output_entry(key, value) for key, value in values.items())
-    with path.open("a", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
+    try:
+        with path.open("a", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise OutputError(f"cannot write GITHUB_OUTPUT {path}: {exc.strerror or exc}") from exc
 
 
 def _output_entry(key: str, value: str) -> str:
@@ -318,7 +321,16 @@ def _output_entry(key: str, value: str) -> str:
 
 def append_summary(path: Path, markdown: str) -> None:
     """Append Markdown to $GITHUB_STEP_SUMMARY, cut to the runner's 1 MiB per step."""
-    used = path.stat().st_size if path.exists() else 0
+    try:
+        _append_summary(path, markdown)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write GITHUB_STEP_SUMMARY {path}: {exc.strerror or exc}"
+        ) from exc
+
+
+def _append_summary(path: Path, markdown: str) -> None:
+    used = path.stat().st_size if path.is_file() else 0
     budget = MAX_SUMMARY_BYTES - used
     data = (markdown if markdown.endswith("\n") else markdown + "\n").encode("utf-8")
     note = "\n… summary truncated (GitHub keeps 1 MiB per step); see the artifacts.\n".encode()

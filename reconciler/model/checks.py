@@ -20,8 +20,37 @@ ISO_RE = re.compile(
 RESERVED_INSTANCE_SLUGS = frozenset({"models", "import"})
 RESERVED_SKILL_SLUGS = frozenset({"catalog"})
 MIN_EVERY_MS = 60_000
+# JavaScript dates end at 8.64e15 ms: a longer interval makes the engine's next run invalid.
+MAX_EVERY_MS = 100 * 365 * 24 * 3600 * 1000
+INT4_MAX = 2_147_483_647  # integer columns (room eval interval, task maxRetries)
+# The apply lease lives on the engine as an instance under this prefix (engine/lease.py).
+LEASE_PREFIX = "polyant-gitops-apply-lease"
 
 _CRON_FIELD_RE = re.compile(r"^[A-Za-z0-9*?/,#LW-]+$")
+# C0 and C1 control characters (ESC starts ANSI sequences; BEL, BS, CR rewrite a terminal
+# line). Tab and newline are text.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """`text` with every control character spelled out (\\x1b): safe for any output."""
+    return CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+# What a repository value may not hold: the above except carriage return, which text from
+# Windows carries harmlessly (outputs spell it out all the same).
+_REPO_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_problem(text: str) -> str | None:
+    """Why a repository value cannot hold `text` (a control character), or None."""
+    found = _REPO_CONTROL_RE.search(text)
+    if found is None:
+        return None
+    return (
+        f"contains the control character \\x{ord(found.group()):02x} at position "
+        f"{found.start() + 1}: terminal escapes and control characters are not allowed"
+    )
 
 
 def slug_problem(slug: str, *, skill: bool = False) -> str | None:
@@ -37,6 +66,8 @@ def slug_problem(slug: str, *, skill: bool = False) -> str | None:
         return f"{kind} slug {slug!r} must use only {allowed} and start and end with a-z or 0-9"
     if slug in reserved:
         return f"{kind} slug {slug!r} is reserved by an engine route; choose another"
+    if not skill and slug.startswith(LEASE_PREFIX):
+        return f"instance slug {slug!r} is reserved for polyant-gitops's apply lease"
     return None
 
 
@@ -48,6 +79,36 @@ def cron_problem(expression: str) -> str | None:
     for field in fields:
         if not _CRON_FIELD_RE.match(field):
             return f"cron field {field!r} in {expression!r} is not valid cron syntax"
+    names = _CRON_NAMES[len(fields)]
+    for field, name in zip(fields, names, strict=True):
+        if (problem := _cron_range(field, name)) is not None:
+            return f"cron {name} {field!r} in {expression!r}: {problem}"
+    return None
+
+
+_CRON_RANGES = {
+    "second": (0, 59),
+    "minute": (0, 59),
+    "hour": (0, 23),
+    "day of month": (1, 31),
+    "month": (1, 12),
+    "day of week": (0, 7),
+    "year": (1970, 2099),
+}
+_FIVE = ("minute", "hour", "day of month", "month", "day of week")
+_CRON_NAMES = {5: _FIVE, 6: ("second", *_FIVE), 7: ("second", *_FIVE, "year")}
+
+
+def _cron_range(field: str, name: str) -> str | None:
+    low, high = _CRON_RANGES[name]
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if step and (not step.isdigit() or int(step) < 1):
+            return f"step {step!r} must be a whole number of at least 1"
+        for piece in base.split("-"):
+            number = piece.split("#")[0].rstrip("LW")
+            if number.isdigit() and not low <= int(number) <= high:
+                return f"{number} is out of range {low}-{high}"
     return None
 
 
@@ -100,4 +161,24 @@ def keywords_problem(field: str, words: list[str]) -> str | None:
         return f"{field} needs at least one keyword and no empty ones"
     if trimmed != words or len({w.lower() for w in words}) != len(words):
         return f"{field}: write each keyword once (case-insensitively), without outer spaces"
+    return None
+
+
+def engine_url_problem(url: str) -> str | None:
+    """Why `url` cannot be an engine's base URL (scheme, host, port, no path), or None."""
+    shown = public_url(url) if "://" in url else url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return f"engine URL {shown!r} has an invalid host or port"
+    if parts.scheme not in ("http", "https"):
+        return f"engine URL {shown!r} must start with https:// (or http:// for a local engine)"
+    if not parts.hostname:
+        return f"engine URL {shown!r} has no host; write it like https://polyant.example.com"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return (
+            f"engine URL {shown!r} must have no path, query or fragment: the engine's routes "
+            "start at its root (/api/...); write it like https://polyant.example.com"
+        )
     return None

@@ -51,7 +51,7 @@ class Room(Model):
     prompt: str = ""
     outbound_channel: str | None = Field(None, max_length=50)
     outbound_target: str | None = None
-    eval_interval_minutes: int = Field(5, ge=1)
+    eval_interval_minutes: int = Field(5, ge=1, le=checks.INT4_MAX)
 
 
 class Definition(Model):
@@ -116,7 +116,7 @@ class IntervalSchedule(Model):
     """Fixed interval; everyMs has a floor because tiny values wedge the engine."""
 
     type: Literal["interval"]
-    every_ms: int = Field(ge=checks.MIN_EVERY_MS)
+    every_ms: int = Field(ge=checks.MIN_EVERY_MS, le=checks.MAX_EVERY_MS)
     anchor_at: str | None = None
 
     @field_validator("anchor_at")
@@ -161,7 +161,7 @@ class ScheduledTask(Model):
     outbound_target: str | None = None
     keep_history: bool = False
     delete_after_run: bool = False
-    max_retries: int = Field(3, ge=0)
+    max_retries: int = Field(3, ge=0, le=checks.INT4_MAX)
     id: str | None = Field(None, exclude=True)
     # Live only: the engine switched the task off after 5 consecutive errors.
     auto_disabled: bool = Field(False, exclude=True)

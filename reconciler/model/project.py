@@ -57,9 +57,23 @@ class Environment(Model):
     # The engine's throttle (contract §1.3); a time-scaled sandbox needs a shorter window.
     rate_limit: int = Field(30, ge=1)
     rate_window_seconds: float = Field(60.0, gt=0)
+    # Per request, first byte to last; POLYANT_TIMEOUT_SECONDS overrides it.
+    timeout_seconds: float = Field(20.0, gt=0, le=3600)
+    # How long apply waits for another apply's lease on this engine before refusing.
+    lease_wait_seconds: float = Field(300.0, ge=0, le=86400)
     scope: Scope | None = None
     variables: dict[str, str] = Field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        from reconciler.model.checks import engine_url_problem
+
+        problem = engine_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Project(Model):

@@ -54,6 +54,30 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Duplicate:
+    """An extra copy of a named child on the engine (names are not unique there, §17.5).
+
+    Only the first copy of a name is managed; the others are a change of their own: apply
+    --prune deletes them (a scheduled task would run twice, a webhook would live on).
+    """
+
+    instance: str
+    label: str  # "scheduled task" or "event source"
+    name: str
+    path: str  # the extra copy's DELETE path
+
+    @property
+    def key(self) -> str:
+        """The instance the copy belongs to, e.g. 'instance/helpdesk'."""
+        return f"instance/{self.instance}"
+
+    def describe(self) -> str:
+        """One line for plans and errors."""
+        ident = self.path.rsplit("/", 1)[-1]
+        return f"extra {self.label} {self.name!r} of {self.key} (id {ident})"
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything apply would do, plus what the user must know before it does.
 
@@ -71,6 +95,7 @@ class Plan:
     scope: tuple[str, ...] | None = None
     left_out: tuple[str, ...] = ()
     targets: tuple[str, ...] | None = None  # --instance/--skill patterns of a targeted plan
+    duplicates: tuple[Duplicate, ...] = ()
 
     @property
     def fingerprints(self) -> Mapping[str, str]:
@@ -80,7 +105,7 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         """True when apply would write anything."""
-        return bool(self.changes)
+        return bool(self.changes or self.duplicates)
 
     @property
     def unsafe(self) -> bool:
@@ -107,3 +132,4 @@ class LiveSnapshot:
     notices: list[Notice] = field(default_factory=list)
     instance_slugs: list[str] = field(default_factory=list)
     engine: Capabilities = field(default_factory=Capabilities)
+    duplicates: list[Duplicate] = field(default_factory=list)

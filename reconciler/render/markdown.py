@@ -15,6 +15,7 @@ import html
 import re
 from typing import Any
 
+from reconciler.model.checks import visible
 from reconciler.plan.changes import Change, Plan
 from reconciler.plan.operations import FieldChange
 from reconciler.plan.safety import checksum
@@ -40,13 +41,13 @@ _NOTICE_STEPS = (None, 50, 10, 0)
 
 def md(text: str) -> str:
     """User text safe in Markdown prose: no HTML, no emphasis, no table breaks, no pings."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(visible(text), quote=False))
     return escaped.replace("@", "@&#8203;").replace("\n", " ")
 
 
 def code(text: str, *, table: bool = False) -> str:
     """An inline code span that survives backticks (and pipes inside a table cell)."""
-    text = text.replace("\n", " ")
+    text = visible(text.replace("\n", " "))
     ticks = "`" * (max((len(m) for m in _TICKS.findall(text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     span = f"{ticks}{pad}{text}{pad}{ticks}"
@@ -67,7 +68,7 @@ def to_markdown(
     title = title or "Polyant plan" + (f" for {plan.environment}" if plan.environment else "")
     top = [marker] if marker else []
     warnings = [n for n in plan.notices if n.level == "warning"]
-    if not plan.changes and not warnings and not plan.unsafe:
+    if not plan.has_changes and not warnings and not plan.unsafe:
         line = f"**{md(title)}**: no changes. The engine matches the repository."
         return "\n".join([*top, line]) + "\n"
     footer = _footer(plan)
@@ -114,6 +115,9 @@ def _head(plan: Plan, title: str, max_notices: int | None) -> list[str]:
     out += _notice_lines(plan, max_notices)
     if plan.changes:
         out += _table(plan)
+    if plan.duplicates:
+        out += ["**Duplicates on the engine** (deleted by apply --prune)", ""]
+        out += [f"- delete {md(d.describe())}" for d in plan.duplicates] + [""]
     return out
 
 

@@ -64,12 +64,15 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
     """The plan for a terminal or a CI log."""
     paint = _painter(color)
     out = _banner(plan) + _notices(plan, paint)
-    if not plan.changes:
+    if not plan.has_changes:
         out.append(no_changes_line(plan))
     for change in plan.changes:
         out += [*_change(change, paint), ""]
-    if plan.changes:
-        out.append(paint("bold", summary_line(plan)))
+    for dupe in plan.duplicates:
+        out += [paint("-", paint("bold", f"- delete {clean(dupe.describe())}")), ""]
+    if plan.has_changes:
+        extra = f", {len(plan.duplicates)} duplicate(s) to delete" if plan.duplicates else ""
+        out.append(paint("bold", summary_line(plan) + extra))
     if plan.unsafe:
         out += ["", paint("-", "Unsafe plan: apply refuses it without --force, because")]
         out += [paint("-", f"  - {clean(reason)}") for reason in plan.unsafe_reasons]

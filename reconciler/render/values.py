@@ -5,21 +5,20 @@ from __future__ import annotations
 import difflib
 import itertools
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from reconciler.model.checks import visible
 from reconciler.plan.changes import Change, Notice, Plan
 from reconciler.plan.operations import CONDITIONAL, FieldChange
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 LONG_TEXT = 120  # longer single-line strings read better as a diff than as a cut cell
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def clean(text: str) -> str:
     """Make control characters visible: user text must not drive the terminal (ANSI etc.)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return visible(text)
 
 
 def show(value: Any, limit: int | None = None) -> str:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Mount
 
 from . import (
@@ -287,7 +287,23 @@ class Dispatcher:
             if rule.kind == FaultKind.SLOW:
                 await _real_sleep(self.engine.settings, rule.delay_s)
                 fault = "slow"
+            if rule.kind == FaultKind.DRIP:
+                return await self._drip(ex, reply, rule.delay_s)
         await self._send(ex, reply, fault)
+
+    async def _drip(self, ex: _Exchange, reply: Reply, every_s: float) -> None:
+        self._record(ex, reply.status, "drip")
+        whole = _response(reply, ex.headers)
+        content, settings = bytes(whole.body), self.engine.settings
+
+        async def one_byte_at_a_time() -> AsyncIterator[bytes]:
+            for i in range(len(content)):
+                yield content[i : i + 1]
+                await _real_sleep(settings, every_s)
+
+        headers = {k: v for k, v in whole.headers.items() if k.lower() != "content-length"}
+        stream = StreamingResponse(one_byte_at_a_time(), reply.status, headers)
+        await stream(ex.request.scope, ex.request.receive, ex.send)
 
     def _spawn(self, ctx: Ctx) -> None:
         # The engine's fire-and-forget side effects: scheduled, never awaited by the request.

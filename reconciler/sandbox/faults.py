@@ -24,6 +24,8 @@ class FaultKind(StrEnum):
                  instead of answering
     slow         run the handler, then hold the response `delay_s` before sending it
                  (use a delay above the client's timeout to make the client give up)
+    drip         run the handler, then send the answer one byte every `delay_s` (a slow
+                 drip that never trips a per-read timeout)
     """
 
     LATENCY = "latency"
@@ -32,6 +34,7 @@ class FaultKind(StrEnum):
     DROP_BEFORE = "drop_before"
     DROP_AFTER = "drop_after"
     SLOW = "slow"
+    DRIP = "drip"
 
 
 @dataclass(frozen=True)
@@ -126,3 +129,35 @@ def abort_connection(send: Any, *, reset: bool = False) -> bool:
     transport.abort()
     cycle.disconnected = True  # type: ignore[union-attr]
     return True
+
+
+_SPEC_FIELDS = {"rate": float, "count": int, "after": int, "delay": float, "status": int}
+
+
+def parse_fault(spec: str) -> FaultRule:
+    """A rule from the CLI form KIND[@MATCH][,key=value...]; keys: rate count after delay
+    status retry-after reset. Example: `drip@GET /api/instances,delay=0.5,count=1`.
+    """
+    head, *pairs = spec.split(",")
+    kind_text, _, match = head.partition("@")
+    try:
+        kind = FaultKind(kind_text.strip())
+    except ValueError:
+        known = ", ".join(k.value for k in FaultKind)
+        raise ValueError(f"unknown fault kind {kind_text!r} (known: {known})") from None
+    values: dict[str, Any] = {"kind": kind, "match": match.strip() or "*"}
+    for pair in pairs:
+        key, _, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        try:
+            if key == "reset":
+                values["reset"] = raw.strip().lower() in ("1", "true", "yes", "")
+            elif key == "retry_after":
+                values["retry_after_s"] = int(raw)
+            elif key in _SPEC_FIELDS:
+                values["delay_s" if key == "delay" else key] = _SPEC_FIELDS[key](raw)
+            else:
+                raise ValueError(f"unknown fault option {key!r} in {spec!r}")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad fault option {pair!r} in {spec!r}: {exc}") from None
+    return FaultRule(**values)

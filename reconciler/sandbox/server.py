@@ -171,6 +171,9 @@ class SandboxServer:
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
+        # Listening now (uvicorn listens again, harmlessly): a client told the URL before the
+        # server loop runs waits in the backlog instead of being refused.
+        sock.listen(128)
         self.port = sock.getsockname()[1]
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{self.port}"
@@ -206,6 +209,8 @@ def serve(
     limit: int = 30,
     announce: Callable[[str, str | None], None] | None = None,
     engine_line: str = "main",
+    latency_s: float = 0.0,
+    faults: FaultPlan | None = None,
 ) -> None:
     """Run the sandbox in the foreground until interrupted (for the CLI).
 
@@ -221,6 +226,8 @@ def serve(
         seed_file=seed_file,
         time_scale=time_scale,
         limit=limit,
+        latency_s=latency_s,
+        faults=faults,
     )
     sock = server._bind()
     generated = server.token if static_token is None and auth_secret is None else None

@@ -49,7 +49,9 @@ def test_odd_tasks_sources_and_skills_become_notices(sandbox: SandboxServer) -> 
     }
     assert [s.name for s in odd.event_sources or []] == ["Dup"]
     messages = _messages(snapshot, "instance/odd")
-    assert "'weekly'" in messages and "60000" in messages and "'Dup'" in messages
+    assert "'weekly'" in messages and "60000" in messages
+    # The second 'Dup' is a planned delete (issue 15), not a notice.
+    assert [(d.label, d.name) for d in snapshot.duplicates] == [("event source", "Dup")]
     assert snapshot.state.skills["legacy"].required_env[0].name == "OLD_KEY"
     assert "'OLD_KEY'" in _messages(snapshot, "skill/legacy")
 

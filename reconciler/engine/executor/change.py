@@ -35,6 +35,7 @@ class ChangeRun:
         self.configured: set[str] = set()  # secret keys this run put
         self.ids: dict[str, str | None] = {}  # source name → id of a source created now
         self.moved_skills = False  # an assignment call was made or failed
+        self.listed: dict[str, set[str]] = {}  # list path → names on the engine before creates
 
     @property
     def slug(self) -> str:
@@ -140,6 +141,31 @@ def known_id(value: str | None, what: str) -> str:
     if not value:
         raise StepFailed(f"the engine no longer lists {what}; re-run plan")
     return value
+
+
+def appeared_since_plan(run: ChangeRun, path: str, name: str, list_key: str | None = None) -> bool:
+    """True (and a skip recorded) when `name`, about to be created, exists on the engine now.
+
+    Names are not unique on the engine (§17.5): a create that another writer beat since
+    the plan would leave a duplicate for good, so creates re-check right before writing.
+    The list is read once per run and path, before this run's first create there.
+    """
+    if run.ctx.dry_run:
+        return False
+    if path not in run.listed:
+        answer = run.read(path, what=f"{path} (re-check before create)")
+        rows = answer.get(list_key, []) if list_key and isinstance(answer, dict) else answer
+        found = (
+            [r.get("name") for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+        )
+        run.listed[path] = {n for n in found if isinstance(n, str)}
+    if name not in run.listed[path]:
+        return False
+    run.skip(
+        repr(name),
+        "appeared on the engine since the plan (another apply?): not created twice; plan again",
+    )
+    return True
 
 
 def find_named(run: ChangeRun, path: str, name: str, list_key: str | None = None) -> Any:

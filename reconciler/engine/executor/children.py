@@ -11,7 +11,12 @@ from functools import partial
 from typing import Any
 
 from reconciler.engine.capabilities import TASK_PAGE
-from reconciler.engine.executor.change import ChangeRun, find_named, id_by_name
+from reconciler.engine.executor.change import (
+    ChangeRun,
+    appeared_since_plan,
+    find_named,
+    id_by_name,
+)
 from reconciler.engine.executor.wire import inst_path
 from reconciler.model import secretenv
 from reconciler.plan.operations import Operation
@@ -103,12 +108,15 @@ def create_task(run: ChangeRun, operation: Operation) -> None:
     """POST a new task; a disabled one takes a PATCH right after (POST ignores `enabled`)."""
     name, what = operation.target, _task_what(run, operation.target)
     path = inst_path(run.slug, "scheduled-tasks")
+    listing = f"{path}?limit={TASK_PAGE}"  # develop pages the list; main ignores the limit
+    if appeared_since_plan(run, listing, name, "tasks"):
+        return
     answer = run.write(
         "POST",
         path,
         dict(operation.args["body"]),
         what=what,
-        confirm=lambda: find_named(run, f"{path}?limit={TASK_PAGE}", name, "tasks"),
+        confirm=lambda: find_named(run, listing, name, "tasks"),
     )
     if operation.args["disabled"]:
         task_id = run.new_id(answer, f"scheduled task {name!r}", "task", "id")

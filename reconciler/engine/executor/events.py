@@ -10,7 +10,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from reconciler.engine.executor.change import ChangeRun, find_named, id_by_name
+from reconciler.engine.executor.change import (
+    ChangeRun,
+    appeared_since_plan,
+    find_named,
+    id_by_name,
+)
 from reconciler.engine.executor.wire import inst_path
 from reconciler.model import secretenv
 from reconciler.plan.operations import Operation
@@ -45,6 +50,8 @@ def create_source(run: ChangeRun, operation: Operation) -> None:
     body = {"name": name, "sourceType": args["sourceType"], "config": config}
     body["enabled"] = args["enabled"]
     path = inst_path(run.slug, "event-sources")
+    if appeared_since_plan(run, path, name):
+        return
     answer = run.write(
         "POST", path, body, what=_what(run, name), confirm=lambda: find_named(run, path, name)
     )
