@@ -11,6 +11,7 @@ from reconciler.cli.options import common, finish, options, targeting, targets_o
 from reconciler.cli.output import use_color, write_file
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.errors import EXIT_CHANGES, EXIT_OK
+from reconciler.plan.changes import Plan
 from reconciler.render import text as render
 
 
@@ -41,9 +42,6 @@ def drift(
     Compares the working tree as it is checked out (in CI: the default branch's head),
     deletes included, whatever prune settings say.
     """
-    from reconciler.config import gitscope
-    from reconciler.render import drift as drifting
-
     opts = options(root, env_name, insecure)
     loaded = load_valid(opts)
     targets = targets_of(target_instances, target_skills)
@@ -53,24 +51,31 @@ def drift(
             loaded, client, opts, prune=True, force=True, only=scoped.only, targets=targets
         )
     the_plan = scoping.stamp(planned.plan, scoped, opts)
+    text = _report(the_plan, opts.root, fmt)
+    if out:
+        write_file(out, text)
+    click.echo(text)
+    finish(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
+
+
+def _report(the_plan: Plan, root: Path, fmt: str) -> str:
+    """The drift report for `the_plan` in `fmt` (text, markdown or json)."""
+    from reconciler.config import gitscope
+    from reconciler.render import drift as drifting
+
     env = the_plan.environment or "default"
-    branch = scoping.branch_name(opts.root)
-    applied = gitscope.last_applied(opts.root, env) if the_plan.commit else None
+    branch = scoping.branch_name(root)
+    applied = gitscope.last_applied(root, env) if the_plan.commit else None
     if fmt == "json":
-        text = drifting.drift_json(
+        return drifting.drift_json(
             the_plan, branch=branch, commit=the_plan.commit, last_applied=applied
         )
-    elif fmt == "markdown":
-        text = drifting.drift_markdown(
+    if fmt == "markdown":
+        return drifting.drift_markdown(
             the_plan,
             branch=branch,
             commit=the_plan.commit,
             last_applied=applied,
             marker=f"<!-- polyant-gitops:drift:{env} -->",
         )
-    else:
-        text = render.to_text(the_plan, color=use_color())
-    if out:
-        write_file(out, text)
-    click.echo(text)
-    finish(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
+    return render.to_text(the_plan, color=use_color())
