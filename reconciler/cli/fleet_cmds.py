@@ -216,28 +216,49 @@ def bundle_export(
         raise ArgumentError("bundle export needs --instance SLUG and/or --skills")
     opts = options(root, env_name, insecure)
     loaded = load_valid(opts)
-    if version == "engine":
-        with engine(loaded, opts) as client:
-            caps = detect_engine(client)
-        version = caps.bundle_version
-        click.echo(f"engine line {caps.label}: writing bundle version {version}", err=True)
+    version = _bundle_version(loaded, opts, version)
     now, notices = datetime.now(UTC), list[Notice]()
     chosen = set(loaded.state.skills)
     if slug is not None:
-        inst = loaded.state.instances.get(slug)
-        if inst is None:
-            known = ", ".join(sorted(loaded.state.instances)) or "none"
-            raise UsageError(f"no instance {slug!r} in the repository (known: {known})")
-        data, notices = bundles_out.instance_bundle(inst, now, version)
-        _write_bundle(out, data, f"instance/{slug}", notices)
-        chosen &= {a.slug for a in inst.skills or []}
+        notices, used = _export_instance(loaded, slug, out, now, version)
+        chosen &= used
     if skills:
         target = out.with_name(f"{out.stem}-skills{out.suffix}") if slug else out
-        data, more = bundles_out.skills_bundle([loaded.state.skills[s] for s in chosen], now)
-        _write_bundle(target, data, "skills", more)
-        notices += more
+        notices += _export_skills(loaded, chosen, target, now)
     _notices(notices, [])
     finish(0)
+
+
+def _export_skills(
+    loaded: LoadedRepo, chosen: set[str], target: Path, now: datetime
+) -> list[Notice]:
+    """Write the catalog bundle of the `chosen` skills to `target`; its notices."""
+    data, more = bundles_out.skills_bundle([loaded.state.skills[s] for s in chosen], now)
+    _write_bundle(target, data, "skills", more)
+    return more
+
+
+def _bundle_version(loaded: LoadedRepo, opts: context.Options, version: str) -> str:
+    """The bundle version to write; `engine` asks the selected environment's engine."""
+    if version != "engine":
+        return version
+    with engine(loaded, opts) as client:
+        caps = detect_engine(client)
+    click.echo(f"engine line {caps.label}: writing bundle version {caps.bundle_version}", err=True)
+    return caps.bundle_version
+
+
+def _export_instance(
+    loaded: LoadedRepo, slug: str, out: Path, now: datetime, version: str
+) -> tuple[list[Notice], set[str]]:
+    """Write instance `slug`'s bundle to `out`; its notices and the skills it uses."""
+    inst = loaded.state.instances.get(slug)
+    if inst is None:
+        known = ", ".join(sorted(loaded.state.instances)) or "none"
+        raise UsageError(f"no instance {slug!r} in the repository (known: {known})")
+    data, notices = bundles_out.instance_bundle(inst, now, version)
+    _write_bundle(out, data, f"instance/{slug}", notices)
+    return notices, {a.slug for a in inst.skills or []}
 
 
 def _write_bundle(path: Path, data: dict[str, Any], key: str, notices: list[Notice]) -> None:
