@@ -92,30 +92,11 @@ def resolve(
     targets = targets or Targets()
     if ref is None and shard is None and not targets:
         return Scoped(only=None)
-    name, _ = context.selected_env(loaded.project, opts.env_name)
-    scope = loaded.project.scope_for(name)
-    live = [s for s in _live_slugs(client) if scope.has_instance(s)]
-    universe = set(loaded.state.instances) | loaded.folders | set(live)
-    only: set[str] = set(universe)
-    reasons: list[str] = []
-    if ref is not None:
-        touched = loaded.touched.get(ref) or gitscope.touched_since(opts.root, ref)
-        picked, why = gitscope.scope_instances(
-            touched,
-            loaded.state,
-            live,
-            old_project=gitscope.project_at(opts.root, touched.base),
-            new_project=loaded.project,
-            env=name,
-        )
-        reasons += why
-        if picked is not None:
-            only &= set(picked)
+    name, live, universe = _universe(loaded, client, opts)
+    only, reasons = _by_change(loaded, opts, ref, env=name, live=live, universe=universe)
     parsed = parse_shard(shard) if shard is not None else None
     if parsed is not None:
-        index, count = parsed
-        only = {s for s in only if shard_of(s, count) == index}
-        reasons.append(f"shard {index}/{count}")
+        only, reasons = _in_shard(only, parsed), [*reasons, f"shard {parsed[0]}/{parsed[1]}"]
     if targets:
         only &= instance_slugs(targets, universe)
     _check_loaded(loaded, only)
@@ -126,6 +107,49 @@ def resolve(
         shard=parsed,
         targets=targets,
     )
+
+
+def _universe(
+    loaded: LoadedRepo, client: EngineClient, opts: context.Options
+) -> tuple[str, list[str], set[str]]:
+    """The selected environment, its live instance slugs, and every slug the run could touch."""
+    name, _ = context.selected_env(loaded.project, opts.env_name)
+    scope = loaded.project.scope_for(name)
+    live = [s for s in _live_slugs(client) if scope.has_instance(s)]
+    return name, live, set(loaded.state.instances) | loaded.folders | set(live)
+
+
+def _by_change(
+    loaded: LoadedRepo,
+    opts: context.Options,
+    ref: str | None,
+    *,
+    env: str,
+    live: list[str],
+    universe: set[str],
+) -> tuple[set[str], list[str]]:
+    """The instances a git change since `ref` touches (all of `universe` without a ref), and why."""
+    only = set(universe)
+    if ref is None:
+        return only, []
+    touched = loaded.touched.get(ref) or gitscope.touched_since(opts.root, ref)
+    picked, why = gitscope.scope_instances(
+        touched,
+        loaded.state,
+        live,
+        old_project=gitscope.project_at(opts.root, touched.base),
+        new_project=loaded.project,
+        env=env,
+    )
+    if picked is not None:
+        only &= set(picked)
+    return only, list(why)
+
+
+def _in_shard(only: set[str], shard: tuple[int, int]) -> set[str]:
+    """The slugs of `only` that fall in shard `index`/`count`."""
+    index, count = shard
+    return {s for s in only if shard_of(s, count) == index}
 
 
 def _check_loaded(loaded: LoadedRepo, only: set[str]) -> None:
