@@ -111,7 +111,7 @@ def resolve(
 
 def _universe(
     loaded: LoadedRepo, client: EngineClient, opts: context.Options
-) -> tuple[str, list[str], set[str]]:
+) -> tuple[str | None, list[str], set[str]]:
     """The selected environment, its live instance slugs, and every slug the run could touch."""
     name, _ = context.selected_env(loaded.project, opts.env_name)
     scope = loaded.project.scope_for(name)
@@ -124,7 +124,7 @@ def _by_change(
     opts: context.Options,
     ref: str | None,
     *,
-    env: str,
+    env: str | None,
     live: list[str],
     universe: set[str],
 ) -> tuple[set[str], list[str]]:

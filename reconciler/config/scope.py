@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.model.objects import State
-from reconciler.model.project import Project
+from reconciler.model.project import Project, Scope
 
 _LIST_LIMIT = 20  # names listed in one reason line before "and N more"
 
@@ -67,18 +67,26 @@ def scope_instances(
                 f"polyant.yaml changed {', '.join(widening)} {since}: planning every instance"
             ]
     wanted, reasons = _wanted(touched, desired, live_slugs, old_project, new_project)
-    scope = new_project.scope_for(env)
+    chosen, dropped = _plannable(wanted, desired, live_slugs, new_project.scope_for(env))
+    reasons += dropped
+    if not chosen:
+        reasons.insert(0, f"no instance changed {since}")
+    return chosen, reasons + _asides(touched)
+
+
+def _plannable(
+    wanted: set[str], desired: State, live_slugs: Collection[str], scope: Scope
+) -> tuple[set[str], list[str]]:
+    """The wanted slugs in scope and in the repo or on the engine, and why others were left."""
     out_of_scope = sorted(s for s in wanted if not scope.has_instance(s))
     live = set(live_slugs)  # membership below runs once per wanted slug
     nowhere = sorted(s for s in wanted if s not in desired.instances and s not in live)
-    chosen = wanted - set(out_of_scope) - set(nowhere)
+    reasons: list[str] = []
     if out_of_scope:
         reasons.append(f"outside the scope, not planned: {_names(out_of_scope)}")
     if nowhere:
         reasons.append(f"neither in the repo nor on the engine, nothing to plan: {_names(nowhere)}")
-    if not chosen:
-        reasons.insert(0, f"no instance changed {since}")
-    return chosen, reasons + _asides(touched)
+    return wanted - set(out_of_scope) - set(nowhere), reasons
 
 
 def _asides(touched: TouchedSet) -> list[str]:
