@@ -58,6 +58,21 @@ def write_repo(
     """
     files = FileSet(root.resolve())
     writer = _Writer(files, Merger(dict(variables or {})), full, set(agent_owned_prompts))
+    _render_all(writer, state, only_instances, skills)
+    if before_write is not None:
+        changing = [p for p, data in files.writes.items() if files.current(p) not in (None, data)]
+        before_write(changing + [p for p in files.removals if files.exists(p)])
+    try:
+        return _commit(files)
+    except OSError as exc:  # disk full, permissions: one clear line, never a traceback
+        where = exc.filename or str(root)
+        raise ConfigError([Problem(str(where), 0, 0, f"cannot write: {exc.strerror}")]) from exc
+
+
+def _render_all(
+    writer: _Writer, state: State, only_instances: Collection[str] | None, skills: bool
+) -> None:
+    """Render every chosen object into the writer's file set, or raise all problems at once."""
     problems: list[Problem] = []
     for slug, inst in sorted(state.instances.items()):
         if only_instances is None or slug in only_instances:
@@ -67,14 +82,6 @@ def write_repo(
             writer.guard(problems, f"skill {slug!r}", writer.skill, slug, skill)
     if problems:
         raise ConfigError(problems)
-    if before_write is not None:
-        changing = [p for p, data in files.writes.items() if files.current(p) not in (None, data)]
-        before_write(changing + [p for p in files.removals if files.exists(p)])
-    try:
-        return _commit(files)
-    except OSError as exc:  # disk full, permissions: one clear line, never a traceback
-        where = exc.filename or str(root)
-        raise ConfigError([Problem(str(where), 0, 0, f"cannot write: {exc.strerror}")]) from exc
 
 
 class _Writer:
