@@ -96,14 +96,7 @@ def review(plan: Plan, caps: Capabilities) -> Plan:
             continue
         key = change.key
         if change.action == "delete" and caps.deletes_instance_data:
-            notices.append(
-                Notice(
-                    "warning",
-                    key,
-                    f"deleting this instance on engine {caps.label} also deletes its "
-                    "conversations, memories, knowledge base and scheduled tasks, for good",
-                )
-            )
+            notices.append(_data_loss(key, caps))
         wipe = next((f for f in change.fields if f.path == WIPE_FIELD), None)
         if change.action == "update" and wipe is not None:
             what = _wipe(wipe.old, wipe.new)
@@ -118,6 +111,16 @@ def review(plan: Plan, caps: Capabilities) -> Plan:
         engine_line=caps.label,
         notices=(*plan.notices, *notices),
         unsafe_reasons=(*plan.unsafe_reasons, *unsafe),
+    )
+
+
+def _data_loss(key: str, caps: Capabilities) -> Notice:
+    """The warning that deleting instance `key` on this engine line deletes its data too."""
+    return Notice(
+        "warning",
+        key,
+        f"deleting this instance on engine {caps.label} also deletes its "
+        "conversations, memories, knowledge base and scheduled tasks, for good",
     )
 
 
