@@ -172,20 +172,7 @@ class _V8Scanner:
             return
         first = True
         while True:
-            if self.peek() != '"':
-                self.fail(
-                    "Expected property name or '}' in JSON at position {}"
-                    if first
-                    else "Expected double-quoted property name in JSON at position {}"
-                )
-            self.string()
-            self.ws()
-            if self.peek() != ":":
-                self.fail("Expected ':' after property name in JSON at position {}")
-            self.i += 1
-            self.ws()
-            self.value()
-            self.ws()
+            self.member(first)
             if self.peek() == ",":
                 self.i += 1
                 self.ws()
@@ -195,6 +182,23 @@ class _V8Scanner:
                 self.i += 1
                 return
             self.fail("Expected ',' or '}' after property value in JSON at position {}")
+
+    def member(self, first: bool) -> None:
+        """One `"name": value` pair of an object, and the whitespace after it."""
+        if self.peek() != '"':
+            self.fail(
+                "Expected property name or '}' in JSON at position {}"
+                if first
+                else "Expected double-quoted property name in JSON at position {}"
+            )
+        self.string()
+        self.ws()
+        if self.peek() != ":":
+            self.fail("Expected ':' after property name in JSON at position {}")
+        self.i += 1
+        self.ws()
+        self.value()
+        self.ws()
 
     def arr(self) -> None:
         self.i += 1

@@ -207,17 +207,7 @@ def zone_for(timezone: object) -> ZoneInfo:
 
 def parse_cron(expression: object, timezone: object = None) -> Cron:
     """Parse a croner pattern; raises CronError for anything croner would reject."""
-    if not isinstance(expression, str):
-        raise CronError("pattern must be a string")
-    text = expression.strip()
-    text = _MACROS.get(text.lower(), text)
-    parts = text.split()
-    if len(parts) == 5:
-        parts = ["0", *parts]
-    if len(parts) == 6:
-        parts.append("*")
-    if len(parts) != 7:
-        raise CronError("pattern needs 5, 6 or 7 fields")
+    parts = _seven_fields(expression)
     zone = zone_for(timezone)
     extras = _Extras()
     fields = [_field(p, i, extras) for i, p in enumerate(parts)]
@@ -238,3 +228,19 @@ def parse_cron(expression: object, timezone: object = None) -> Cron:
         nearest=frozenset(extras.nearest),
         nth=frozenset(extras.nth),
     )
+
+
+def _seven_fields(expression: object) -> list[str]:
+    """The pattern's fields, macros expanded, padded to seconds … years."""
+    if not isinstance(expression, str):
+        raise CronError("pattern must be a string")
+    text = expression.strip()
+    text = _MACROS.get(text.lower(), text)
+    parts = text.split()
+    if len(parts) == 5:
+        parts = ["0", *parts]
+    if len(parts) == 6:
+        parts.append("*")
+    if len(parts) != 7:
+        raise CronError("pattern needs 5, 6 or 7 fields")
+    return parts
