@@ -51,6 +51,38 @@ def _task_export(t: Task) -> dict[str, Any]:
 task_export = _task_export  # develop's 1.1 bundle fills scheduledTasks with the same rows
 
 
+def _skill_env(data: InstanceData) -> list[dict[str, Any]]:
+    return [
+        {
+            "skillSlug": r.skill_slug,
+            "key": r.key,
+            "encrypted": r.encrypted,
+            "hasValue": r.value != "",
+        }
+        for r in data.env.values()
+    ]
+
+
+def _event_sources(data: InstanceData) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": s.name,
+            "sourceType": s.source_type,
+            "enabled": s.enabled,
+            "definitions": [
+                {
+                    "name": d.name,
+                    "matchingPrompt": d.matching_prompt,
+                    "interpretationPrompt": d.interpretation_prompt,
+                    "enabled": d.enabled,
+                }
+                for d in s.definitions.values()
+            ],
+        }
+        for s in data.sources.values()
+    ]
+
+
 def export_bundle(store: Store, inst: Instance) -> dict[str, Any]:
     """The instance bundle exactly as the engine builds it (key order verified)."""
     data = store.data[inst.id]
@@ -74,33 +106,9 @@ def export_bundle(store: Store, inst: Instance) -> dict[str, Any]:
         "manualTools": [n for n, src in data.tools.items() if src == "manual"],
         "secrets": [{"key": k, "configured": True} for k in sorted(data.secrets)],
         "channels": [{"channelType": t, "enabled": c.enabled} for t, c in data.channels.items()],
-        "skillEnv": [
-            {
-                "skillSlug": r.skill_slug,
-                "key": r.key,
-                "encrypted": r.encrypted,
-                "hasValue": r.value != "",
-            }
-            for r in data.env.values()
-        ],
+        "skillEnv": _skill_env(data),
         "room": room_export(data.room),
-        "eventSources": [
-            {
-                "name": s.name,
-                "sourceType": s.source_type,
-                "enabled": s.enabled,
-                "definitions": [
-                    {
-                        "name": d.name,
-                        "matchingPrompt": d.matching_prompt,
-                        "interpretationPrompt": d.interpretation_prompt,
-                        "enabled": d.enabled,
-                    }
-                    for d in s.definitions.values()
-                ],
-            }
-            for s in data.sources.values()
-        ],
+        "eventSources": _event_sources(data),
         # Looked up by the instance UUID while API tasks are keyed by slug: [] for them.
         "scheduledTasks": [_task_export(t) for t in tasks_of(store, inst.id)],
     }
