@@ -98,21 +98,25 @@ def _seed_skill(store: Store, entry: dict[str, Any]) -> None:
         )
 
 
+# Bundle keys copied as they are onto the new instance, with their attribute names.
+_SCALARS: tuple[tuple[str, str], ...] = (
+    ("status", "status"),
+    ("provider", "provider"),
+    ("model", "model"),
+    ("memoryEnabled", "memory_enabled"),
+    ("icon", "icon"),
+    ("knowledgeEnabled", "knowledge_enabled"),
+    ("authEnabled", "auth_enabled"),
+    ("langsmithEnabled", "langsmith_enabled"),
+    ("sttProvider", "stt_provider"),
+    ("langsmithProject", "langsmith_project"),
+    ("thinkingEnabled", "thinking_enabled"),
+)
+
+
 def _seed_instance(store: Store, b: dict[str, Any]) -> None:
     inst = new_instance(b["slug"], b["name"], b.get("description"))
-    for key, attr in (
-        ("status", "status"),
-        ("provider", "provider"),
-        ("model", "model"),
-        ("memoryEnabled", "memory_enabled"),
-        ("icon", "icon"),
-        ("knowledgeEnabled", "knowledge_enabled"),
-        ("authEnabled", "auth_enabled"),
-        ("langsmithEnabled", "langsmith_enabled"),
-        ("sttProvider", "stt_provider"),
-        ("langsmithProject", "langsmith_project"),
-        ("thinkingEnabled", "thinking_enabled"),
-    ):
+    for key, attr in _SCALARS:
         if key in b:
             setattr(inst, attr, b[key])
     data = store.add_instance(inst)
@@ -129,24 +133,31 @@ def _seed_instance(store: Store, b: dict[str, Any]) -> None:
         data.channels[c["channelType"]] = Channel(bool(c.get("enabled")), c.get("config", {}))
         if c["channelType"] == "agent":
             sync_agent_tool(store, inst, bool(c.get("enabled")))
-    for e in b.get("skillEnv", []):
+    _seed_env(data, b.get("skillEnv", []))
+    if b.get("room"):
+        data.room = _room(b["room"])
+    _seed_sources(inst.id, data, b.get("eventSources", []))
+    _seed_tasks(store, inst.slug, b.get("scheduledTasks", []))
+    recompute(store, data)
+
+
+def _seed_env(data: InstanceData, items: list[dict[str, Any]]) -> None:
+    for e in items:
         value = e.get("value", PLACEHOLDER if e.get("encrypted") else "")
         data.env[(e["skillSlug"], e["key"])] = EnvRow(
             e["skillSlug"], e["key"], value, bool(e.get("encrypted"))
         )
-    if b.get("room"):
-        r = b["room"]
-        data.room = Room(
-            new_id(),
-            r.get("enabled", False),
-            r.get("prompt", ""),
-            r.get("outboundChannel"),
-            r.get("outboundTarget"),
-            r.get("evalIntervalMinutes", 5),
-        )
-    _seed_sources(inst.id, data, b.get("eventSources", []))
-    _seed_tasks(store, inst.slug, b.get("scheduledTasks", []))
-    recompute(store, data)
+
+
+def _room(r: dict[str, Any]) -> Room:
+    return Room(
+        new_id(),
+        r.get("enabled", False),
+        r.get("prompt", ""),
+        r.get("outboundChannel"),
+        r.get("outboundTarget"),
+        r.get("evalIntervalMinutes", 5),
+    )
 
 
 def _seed_skills(store: Store, data: InstanceData, items: list[dict[str, Any]]) -> None:
