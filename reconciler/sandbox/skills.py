@@ -184,41 +184,42 @@ async def import_catalog(ctx: Ctx) -> Reply:
     return Reply(result, status=201)
 
 
+def _create_skill(store: Store, entry: dict[str, Any], last: dict[str, Any]) -> None:
+    for value, limit in ((entry["slug"], 100), (entry["name"], 255), (entry["category"], 100)):
+        if len(value) > limit:
+            raise ValueError(f"value too long for type character varying({limit})")
+    skill = Skill(
+        new_id(),
+        entry["slug"],
+        entry["name"],
+        entry["description"],
+        entry["category"],
+        is_default=entry["isDefault"],
+    )
+    store.skills[skill.id] = skill
+    # The stored version string is forced to 0.1.0 and the changelog dropped.
+    add_version(skill, "0.1.0", last["content"], metadata=last["metadata"], scripts=last["scripts"])
+
+
 def _import_entry(store: Store, entry: dict[str, Any]) -> str:
     if not entry["versions"]:
         return "skipped"
     last = entry["versions"][-1]  # array position, not semver
     skill = store.skill_by_slug(entry["slug"])
     if skill is None:
-        for value, limit in ((entry["slug"], 100), (entry["name"], 255), (entry["category"], 100)):
-            if len(value) > limit:
-                raise ValueError(f"value too long for type character varying({limit})")
-        skill = Skill(
-            new_id(),
-            entry["slug"],
-            entry["name"],
-            entry["description"],
-            entry["category"],
-            is_default=entry["isDefault"],
-        )
-        store.skills[skill.id] = skill
-        # The stored version string is forced to 0.1.0 and the changelog dropped.
-        add_version(
-            skill, "0.1.0", last["content"], metadata=last["metadata"], scripts=last["scripts"]
-        )
+        _create_skill(store, entry, last)
         return "created"
     if any(v.version == last["version"] for v in skill.versions):
         return "skipped"
     skill.name, skill.description = entry["name"], entry["description"]
     skill.category = entry["category"]
-    changelog = last.get("changelog") or "Imported from bundle"
     add_version(
         skill,
         bump(skill),
         last["content"],
         metadata=last["metadata"],
         scripts=last["scripts"],
-        changelog=changelog,
+        changelog=last.get("changelog") or "Imported from bundle",
     )
     return "updated"
 
