@@ -70,12 +70,7 @@ async def create_user(ctx: Ctx) -> Reply:
     if len(email) > 254 or not _EMAIL.match(email):
         raise bad_request("Invalid email")
     role = _role(body.get("role", "user") if body.get("role") is not None else "user")
-    password = _text(body.get("password"))
-    generated = None
-    if not password:
-        generated = password = secrets.token_hex(9)
-    if len(password) < MIN_PASSWORD:
-        raise bad_request(f"Password must be at least {MIN_PASSWORD} characters")
+    generated = _checked_password(body)
     name = _text(body.get("name")) or None
     if any(u["email"] == email for u in ctx.store.users.values()):
         raise conflict(f"A user with email {email} already exists")
@@ -96,6 +91,17 @@ async def create_user(ctx: Ctx) -> Reply:
     if generated:
         out["generatedPassword"] = generated
     return Reply(out, status=201)
+
+
+def _checked_password(body: dict[str, Any]) -> str | None:
+    """Check the given password; the generated one when none was given."""
+    password = _text(body.get("password"))
+    generated = None
+    if not password:
+        generated = password = secrets.token_hex(9)
+    if len(password) < MIN_PASSWORD:
+        raise bad_request(f"Password must be at least {MIN_PASSWORD} characters")
+    return generated
 
 
 @routes.add("PATCH", "/api/users/:id", f"{_C}.update", role="superadmin")
