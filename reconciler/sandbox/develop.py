@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import export, importer, instances
+from . import develop_rows, export, importer, instances
 from .common import body_obj, instance_or_404
 from .errors import Reply, bad_request
 from .routing import Ctx, Routes
@@ -211,29 +211,12 @@ def bundle_11(store: Store, inst: Instance, bundle: dict[str, Any]) -> dict[str,
         | ({} if r["encrypted"] else {"value": data.env[(r["skillSlug"], r["key"])].value})
         for r in rest["skillEnv"]
     ]
-    rest["hooks"] = [_hook_export(h) for h in row.hooks.values()]
-    _definitions(store, inst, rest["eventSources"])
+    rest["hooks"] = [develop_rows.hook_export(h) for h in row.hooks.values()]
+    develop_rows.export_actions(store, inst, rest["eventSources"])
     rest["scheduledTasks"] = [export.task_export(t) for t in tasks_of(store, inst.slug)]
     order = ["prompts", "skills", "manualTools", "secrets", "channels", "skillEnv", "hooks"]
     order += ["room", "eventSources", "scheduledTasks"]
     return bundle | {"version": "1.1", "instance": head | settings | {k: rest[k] for k in order}}
-
-
-def _definitions(store: Store, inst: Instance, sources: list[dict[str, Any]]) -> None:
-    rows = list(store.data[inst.id].sources.values())
-    for out, src in zip(sources, rows, strict=True):
-        for d_out, d in zip(out["definitions"], src.definitions.values(), strict=True):
-            d_out |= {
-                "action": d.action,
-                "contextPrompt": d.context_prompt,
-                "outboundChannel": d.outbound_channel,
-                "outboundTarget": d.outbound_target,
-            }
-
-
-def _hook_export(hook: dict[str, Any]) -> dict[str, Any]:
-    keys = ("event", "actionType", "actionConfig", "enabled", "position", "timeoutMs")
-    return {k: hook[k] for k in keys}
 
 
 @routes.add("POST", "/api/instances/import", "InstanceImportController.importNew")
@@ -281,21 +264,7 @@ def _after_import(store: Store, inst: Instance, raw: dict[str, Any], *, new: boo
         row.embedding_provider = str(raw["embeddingProvider"])
     for task in tasks_of(store, inst.id):
         task.instance_key = inst.slug  # develop stores imported tasks where they run
-    _import_actions(store, inst, raw)
+    develop_rows.import_actions(store, inst, raw)
     from .develop_hooks import import_hooks
 
     import_hooks(row, raw.get("hooks"))
-
-
-def _import_actions(store: Store, inst: Instance, raw: dict[str, Any]) -> None:
-    by_name = {s.name: s for s in store.data[inst.id].sources.values()}
-    for src in raw.get("eventSources") or []:
-        row = by_name.get(src.get("name"))
-        defs = {d.name: d for d in row.definitions.values()} if row is not None else {}
-        for d in src.get("definitions") or []:
-            target = defs.get(d.get("name"))
-            if target is not None and "action" in d:
-                target.action = d["action"]
-                target.context_prompt = d.get("contextPrompt")
-                target.outbound_channel = d.get("outboundChannel")
-                target.outbound_target = d.get("outboundTarget")
