@@ -10,7 +10,7 @@ from .jsutil import dumps, iso, new_id, new_token, now, pg_uuid
 from .routing import Ctx, Routes
 from .state import Definition, EventSource, InstanceData, check_len, touch
 from .zod import Bool, Enum, Obj, Rec, Schema, Str, parse
-from .zod import messages as joined
+from .zod_issues import messages as joined
 
 routes = Routes()
 _C = "WebhookSourcesController"

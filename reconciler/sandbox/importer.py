@@ -26,7 +26,8 @@ from .state import (
     Task,
 )
 from .tasks import tasks_of
-from .zod import parse, pretty
+from .zod import parse
+from .zod_issues import pretty
 
 routes = Routes()
 _C = "InstanceExportController"

@@ -10,7 +10,8 @@ from .errors import Reply, bad_request, invalid_body
 from .jsutil import locale_key, now
 from .routing import Ctx, Routes
 from .state import InstanceData, Prompt, Store
-from .zod import MISSING, Arr, Enum, Obj, Str, parse, with_paths
+from .zod import MISSING, Arr, Enum, Obj, Str, parse
+from .zod_issues import with_paths
 
 routes = Routes()
 _PATCH_PROMPTS = Obj(

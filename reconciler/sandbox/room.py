@@ -10,7 +10,7 @@ from .jsutil import iso, new_id, now
 from .routing import Ctx, Routes
 from .state import InstanceData, Room, check_len
 from .zod import Bool, Enum, Num, Obj, Str, parse
-from .zod import messages as joined
+from .zod_issues import messages as joined
 
 routes = Routes()
 _C = "RoomController"

@@ -11,7 +11,8 @@ from .errors import Reply, bad_request, internal, invalid_body
 from .jsutil import truthy
 from .routing import Ctx, Routes
 from .state import Channel, Instance, InstanceData, Store, ToolRow
-from .zod import Arr, Obj, Str, parse, with_paths
+from .zod import Arr, Obj, Str, parse
+from .zod_issues import with_paths
 
 routes = Routes()
 _PUT_SECRETS = Obj(

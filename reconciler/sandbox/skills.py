@@ -11,7 +11,8 @@ from .errors import Reply, bad_request, conflict, internal, invalid_body, not_fo
 from .jsutil import iso, js_str, locale_key, new_id, now
 from .routing import Ctx, Routes
 from .state import Skill, SkillVersion, Store, check_len
-from .zod import Arr, Bool, Lit, Obj, Rec, Str, parse, pretty
+from .zod import Arr, Bool, Lit, Obj, Rec, Str, parse
+from .zod_issues import pretty
 
 routes = Routes()
 _C = "SkillsController"
@@ -59,9 +60,7 @@ def summary(skill: Skill) -> dict[str, Any]:
         "description": skill.description,
         "category": skill.category,
     }
-    for key in ("requiredEnv", "requiredTools"):
-        if _listed(meta, key) is not None:
-            out[key] = meta[key]
+    out |= {k: meta[k] for k in ("requiredEnv", "requiredTools") if _listed(meta, k) is not None}
     return out
 
 

@@ -52,10 +52,6 @@ def _bad_type(ctx: Ctx, path: Path, expected: str, value: Any) -> tuple[St, Any]
     return St.ABORTED, MISSING
 
 
-def _num(n: float) -> str:
-    return dumps(n)
-
-
 class Schema:
     """Base schema: `run` returns (status, parsed value)."""
 
@@ -129,11 +125,11 @@ class Num(Schema):
             st = St.DIRTY
         if self.gte is not None and value < self.gte:
             issue = _size("too_small", "minimum", self.gte, "number")
-            ctx.add(path, issue, f"Number must be greater than or equal to {_num(self.gte)}")
+            ctx.add(path, issue, f"Number must be greater than or equal to {dumps(self.gte)}")
             st = St.DIRTY
         if self.lte is not None and value > self.lte:
             issue = _size("too_big", "maximum", self.lte, "number")
-            ctx.add(path, issue, f"Number must be less than or equal to {_num(self.lte)}")
+            ctx.add(path, issue, f"Number must be less than or equal to {dumps(self.lte)}")
             st = St.DIRTY
         return st, value
 
@@ -301,18 +297,3 @@ def parse(schema: Schema, value: Any) -> tuple[Any, list[dict[str, Any]]]:
     ctx = Ctx()
     status, out = schema.run(value, (), ctx)
     return (MISSING if status == St.ABORTED else out), ctx.issues
-
-
-def with_paths(issues: list[dict[str, Any]]) -> str:
-    """`path: message` joined by ", " (prompts and secrets controllers)."""
-    return ", ".join(f"{'.'.join(str(p) for p in i['path'])}: {i['message']}" for i in issues)
-
-
-def messages(issues: list[dict[str, Any]]) -> str:
-    """Messages joined by ", " without paths (room, event sources)."""
-    return ", ".join(str(i["message"]) for i in issues)
-
-
-def pretty(issues: list[dict[str, Any]]) -> str:
-    """ZodError.message: the issue array as 2-space JSON (import routes)."""
-    return dumps(issues, pretty=True)
