@@ -19,6 +19,10 @@ class Seen:
     method: str
     path: str
     status: int
+    lease: bool = False  # a call about the apply lease (engine/lease.py), not about config
+
+
+LEASE = b"polyant-gitops-apply-lease"
 
 
 class RecordingProxy:
@@ -48,7 +52,11 @@ class RecordingProxy:
             self.seen.clear()
 
     def writes(self) -> list[tuple[str, str]]:
-        return [(s.method, s.path) for s in self.seen if s.method != "GET"]
+        """Configuration writes: the apply lease's own calls (one per apply) left out."""
+        return [(s.method, s.path) for s in self.seen if s.method != "GET" and not s.lease]
+
+    def lease_calls(self) -> int:
+        return sum(1 for s in self.seen if s.lease)
 
     def throttled(self) -> int:
         return sum(1 for s in self.seen if s.status == 429)
@@ -64,7 +72,8 @@ class RecordingProxy:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
                 r = client.request(self.command, self.path, content=body, headers=headers)
                 with proxy._lock:
-                    proxy.seen.append(Seen(self.command, self.path, r.status_code))
+                    lease = LEASE in self.path.encode() or LEASE in (body or b"")
+                    proxy.seen.append(Seen(self.command, self.path, r.status_code, lease))
                 self.send_response(r.status_code)
                 for k, v in r.headers.items():
                     if k.lower() not in _HOP and k.lower() != "content-encoding":

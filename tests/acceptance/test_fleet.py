@@ -38,7 +38,10 @@ def test_a_fleet_is_applied_and_planned_without_a_single_429(
     root = _fleet_repo(tmp_path / "repo", rid)
     applied = cli(["apply", "--auto-approve", "--root", str(root)], proxied_env)
     assert applied.code == 0, applied.text
-    created = [s for s in proxy.seen if (s.method, s.path) == ("POST", "/api/instances")]
+    created = [
+        s for s in proxy.seen if (s.method, s.path) == ("POST", "/api/instances") and not s.lease
+    ]
+    assert proxy.lease_calls() >= 2  # the apply held the engine's lease and let it go
     assert [s.status for s in created if s.status != 429] == [201] * FLEET
     met = sum(1 for s in proxy.seen if s.status == 429)
     print(f"fleet of {FLEET}: apply sent {len(proxy.seen)} requests, {met} answered 429")
