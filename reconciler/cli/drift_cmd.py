@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli import scoping
-from reconciler.cli.options import common, finish, options, targeting, targets_of
+from reconciler.cli.options import common, finish, options, output_format, targeting, targets_of
 from reconciler.cli.output import use_color, write_file
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.errors import EXIT_CHANGES, EXIT_OK
@@ -17,14 +17,7 @@ from reconciler.render import text as render
 
 @click.command()
 @common
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="How to print the drift report.",
-)
+@output_format("the drift report")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report.")
 @targeting
 def drift(

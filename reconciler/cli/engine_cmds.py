@@ -12,7 +12,15 @@ from reconciler.cli import context, github_out, scoping
 from reconciler.cli.confirm import confirm_apply
 from reconciler.cli.context import Options
 from reconciler.cli.drift_cmd import drift
-from reconciler.cli.options import common, creating, finish, options, targeting, targets_of
+from reconciler.cli.options import (
+    common,
+    creating,
+    finish,
+    options,
+    output_format,
+    targeting,
+    targets_of,
+)
 from reconciler.cli.output import use_color, write_file
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
@@ -90,14 +98,7 @@ def export(
 @common
 @click.option("--prune", is_flag=True, help="Plan deletes of objects missing from the repo.")
 @click.option("--force", is_flag=True, help="Ignore the safety thresholds.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="How to print the plan on stdout.",
-)
+@output_format("the plan")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save plan JSON.")
 @click.option(
     "--markdown-out",

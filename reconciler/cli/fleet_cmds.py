@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from reconciler.cli import context
-from reconciler.cli.options import common, creating, finish, options, root_option
+from reconciler.cli.options import common, creating, finish, options, output_format, root_option
 from reconciler.cli.output import write_file
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid
@@ -47,14 +47,7 @@ from reconciler.render import compare as shown
     help="Compare the repository's files, the live engines, or both.",
 )
 @click.option("--prune", is_flag=True, help="Show what the target has and the source lacks.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@output_format("the comparison")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the output.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when the environments differ.")
 def compare(

@@ -79,3 +79,15 @@ def targeting(func: F) -> F:
 def targets_of(instances: tuple[str, ...], skills: tuple[str, ...]) -> Targets:
     """The Targets of a run's --instance and --skill values."""
     return Targets(instances=instances, skills=skills)
+
+
+def output_format(what: str) -> Callable[[F], F]:
+    """--format text|markdown|json (default text): how `what` is printed on stdout."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "markdown", "json"]),
+        default="text",
+        show_default=True,
+        help=f"How to print {what} on stdout.",
+    )

@@ -114,7 +114,7 @@ def test_a_fresh_clone_runs_the_readme_demo(tmp_path: Path) -> None:
     if not (ROOT / ".git").exists():
         pytest.fail("run from a git checkout: this test clones it")
     env = _clean_env(tmp_path)
-    # The clone sits alone in its own folder: nothing beside it (no ../shared).
+    # The clone sits alone in its own folder: nothing beside it (no shared folder next to it).
     alone = tmp_path / "alone"
     alone.mkdir()
     head = _run(["git", "rev-parse", "HEAD"], ROOT, env).strip()
