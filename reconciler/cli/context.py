@@ -93,6 +93,7 @@ def engine_config(project: Project, opts: Options) -> EngineConfig:
             f"management API key in {api_key_variable(name)} (engines from develop 5e59498 on)"
         )
     _check_token(token, token_var)
+    _check_token(api_key, api_key_variable(name))
     from reconciler.engine.client import EngineConfig
 
     return EngineConfig(
@@ -111,6 +112,7 @@ def engine_config(project: Project, opts: Options) -> EngineConfig:
 
 def _check_token(token: str, var: str) -> None:
     # An HTTP header carries only visible ASCII; say so instead of failing inside httpx.
+    # Used for the Bearer token and the management key alike: both travel as headers.
     bad = next((i for i, ch in enumerate(token) if not "\x21" <= ch <= "\x7e"), None)
     if bad is not None:
         raise UsageError(

@@ -32,6 +32,16 @@ def test_a_non_ascii_token_is_named_not_sent(tmp_path: Path, engine_env: dict[st
     assert "tök" not in run.text and "secret" not in run.text
 
 
+def test_a_non_ascii_api_key_is_named_not_sent(tmp_path: Path, engine_env: dict[str, str]) -> None:
+    root = copy_examples(tmp_path)
+    env = {**engine_env, "POLYANT_API_KEY": "pk-ké-secret"}
+    run = cli(["plan", "--root", str(root)], env)
+    assert run.code in (1, 2), run.text
+    line = _one_error_line(run.err)
+    assert "POLYANT_API_KEY" in line and "position 5" in line
+    assert "internal error" not in run.text and "secret" not in run.text
+
+
 def test_plan_out_into_a_missing_folder(tmp_path: Path, engine_env: dict[str, str]) -> None:
     root = copy_examples(tmp_path)
     target = tmp_path / "missing" / "dir" / "plan.json"
