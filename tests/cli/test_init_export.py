@@ -156,39 +156,12 @@ def test_pre_commit_hook_manifest_and_config_run_offline(tmp_path: Path) -> None
     bad.parent.mkdir(parents=True)
     bad.write_text("name: Bot\nmanualTools: []\n")
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    env_path = f"{BIN}:{os.environ['PATH']}"  # the hook calls the polyant-gitops on PATH
-    ran = subprocess.run(
-        [str(BIN / "pre-commit"), "run", "--all-files"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env={
-            **os.environ,
-            "PATH": env_path,
-            "HOME": str(tmp_path),
-            "PRE_COMMIT_HOME": str(tmp_path / ".pc"),
-        },
-    )
+    ran = _pre_commit_all(root, tmp_path)
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "instances/bot/instance.yaml:2:" in ran.stdout
     bad.write_text("name: Bot\n")
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    ran = subprocess.run(
-        [str(BIN / "pre-commit"), "run", "--all-files"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env={
-            **os.environ,
-            "PATH": env_path,
-            "HOME": str(tmp_path),
-            "PRE_COMMIT_HOME": str(tmp_path / ".pc"),
-        },
-    )
+    ran = _pre_commit_all(root, tmp_path)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "polyant-gitops validate" in ran.stdout and "Passed" in ran.stdout
 
@@ -201,3 +174,21 @@ def test_manifest_hook_is_the_one_init_configures() -> None:
     assert [h["id"] for h in hooks] == [h["id"] for h in local] == ["polyant-gitops-validate"]
     assert hooks[0]["entry"] == local[0]["entry"] == "polyant-gitops validate"
     assert hooks[0]["pass_filenames"] is False and hooks[0]["files"] == local[0]["files"]
+
+
+def _pre_commit_all(root: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """`pre-commit run --all-files` offline, its cache in `home`."""
+    return subprocess.run(
+        [str(BIN / "pre-commit"), "run", "--all-files"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={
+            **os.environ,
+            "PATH": f"{BIN}:{os.environ['PATH']}",  # the hook calls the polyant-gitops on PATH
+            "HOME": str(home),
+            "PRE_COMMIT_HOME": str(home / ".pc"),
+        },
+    )
