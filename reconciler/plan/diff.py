@@ -27,53 +27,17 @@ and ``children``):
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from reconciler.model.managed import normalize
-from reconciler.model.objects import Instance, Skill, State
-from reconciler.model.project import Project, Scope
+from reconciler.model.objects import Instance, State
+from reconciler.model.project import Project
 from reconciler.plan import operations as op
-from reconciler.plan.catalog import catalog_entry
-from reconciler.plan.changes import Action, Change, Kind, LiveSnapshot, Notice, Plan, Wave
-from reconciler.plan.fields import DiffContext, SkillWorld, skill_fields
-from reconciler.plan.instance import create_body, fresh_instance, instance_fields
+from reconciler.plan.changes import Change, LiveSnapshot, Plan, Wave
+from reconciler.plan.differ import Differ, compared, gone, out_of_scope
+from reconciler.plan.fields import SkillWorld
 from reconciler.plan.operations import Operation
 from reconciler.plan.safety import EMPTY_DESIRED_KEY, fingerprint
-
-
-@dataclass
-class _Run:
-    """One diff run: its policy, both normalized states and the notices it collects."""
-
-    project: Project
-    env: str | None
-    prune: bool
-    supplied: frozenset[str]
-    want: State
-    have: State
-    notices: list[Notice] = field(default_factory=list)
-
-    @property
-    def scope(self) -> Scope:
-        return self.project.scope_for(self.env)
-
-    @property
-    def may_delete(self) -> bool:
-        # An empty repository is far more likely a wrong folder than a wish to delete all.
-        return bool(self.want.instances or self.want.skills)
-
-    def context(self, kind: Kind, slug: str) -> DiffContext:
-        return DiffContext(kind, slug, self.project, prune=self.prune, supplied=self.supplied)
-
-    def note(self, level: str, key: str, message: str) -> None:
-        self.notices.append(Notice("warning" if level == "warning" else "info", key, message))
-
-    def where(self) -> str:
-        return f"environment {self.env!r}" if self.env else "this repository"
-
-    def active_skills(self) -> list[str]:
-        scope = self.scope
-        return [s for s, k in self.have.skills.items() if scope.has_skill(s) and not k.archived]
 
 
 def diff(
@@ -88,30 +52,19 @@ def diff(
 ) -> Plan:
     """Plan what apply must do so the engine matches the repository."""
     want, have = normalize(desired), normalize(live.state)
-    run = _Run(project, env, prune, frozenset(supplied_secrets), want, have, list(live.notices))
-    skills = _skill_changes(run, scoped=only is not None)
-    changing = frozenset(c.slug for c in skills if c.action != "delete")
-    in_scope = {k: v for k, v in want.skills.items() if run.scope.has_skill(k)}
-    instances = _instance_changes(run, SkillWorld(in_scope, have.skills, changing), only)
-    if not run.may_delete and prune and (have.instances or run.active_skills()):
-        message = "the repository declares no instance and no skill: --prune deletes nothing"
-        run.note("warning", EMPTY_DESIRED_KEY, message)
-    changes = [replace(c, fingerprint=fingerprint(c.live)) for c in skills + instances]
-    return Plan(
-        changes=tuple(_with_waves(_ordered(changes))),
-        notices=tuple(run.notices),
-        environment=env,
-        scope=None if only is None else tuple(sorted(set(only))),
-        left_out=() if only is None else tuple(_left_out(run, set(only))),
-    )
+    run = Differ(project, env, prune, frozenset(supplied_secrets), want, have, list(live.notices))
+    skills = skill_changes(run, scoped=only is not None)
+    instances = _instance_changes(run, world(run, skills), only)
+    return finish(run, skills + instances, only=only, live_instances=bool(have.instances))
 
 
-def _skill_changes(run: _Run, *, scoped: bool) -> list[Change]:
+def skill_changes(run: Differ, *, scoped: bool) -> list[Change]:
+    """The catalog's changes; a scoped plan deletes no skill."""
     out: list[Change] = []
     for slug, skill in run.want.skills.items():
         cur = run.have.skills.get(slug)
         if not run.scope.has_skill(slug):
-            _out_of_scope(run, "skill", slug)
+            out_of_scope(run, "skill", slug)
         elif cur is not None and cur.archived:
             run.note(
                 "warning",
@@ -121,15 +74,39 @@ def _skill_changes(run: _Run, *, scoped: bool) -> list[Change]:
                 "repository",
             )
         else:
-            out += _compared(run, skill, cur)
+            out += compared(run, skill, cur)
     if not scoped:
         for slug in run.active_skills():
             if slug not in run.want.skills:
-                out += _gone(run, "skill", slug, run.have.skills[slug])
+                out += gone(run, "skill", slug, run.have.skills[slug])
     return out
 
 
-def _instance_changes(run: _Run, world: SkillWorld, only: Collection[str] | None) -> list[Change]:
+def world(run: Differ, skills: list[Change]) -> SkillWorld:
+    """The catalog as the instances' diffs see it, once the catalog's changes are known."""
+    changing = frozenset(c.slug for c in skills if c.action != "delete")
+    in_scope = {k: v for k, v in run.want.skills.items() if run.scope.has_skill(k)}
+    return SkillWorld(in_scope, run.have.skills, changing)
+
+
+def finish(
+    run: Differ, changes: list[Change], *, only: Collection[str] | None, live_instances: bool
+) -> Plan:
+    """The Plan of these changes: fingerprints stamped, ordered, in waves, with notices."""
+    if not run.may_delete and run.prune and (live_instances or run.active_skills()):
+        message = "the repository declares no instance and no skill: --prune deletes nothing"
+        run.note("warning", EMPTY_DESIRED_KEY, message)
+    stamped = [replace(c, fingerprint=fingerprint(c.live)) for c in changes]
+    return Plan(
+        changes=tuple(_with_waves(_ordered(stamped))),
+        notices=tuple(run.notices),
+        environment=run.env,
+        scope=None if only is None else tuple(sorted(set(only))),
+        left_out=() if only is None else tuple(_left_out(run, set(only))),
+    )
+
+
+def _instance_changes(run: Differ, world: SkillWorld, only: Collection[str] | None) -> list[Change]:
     out: list[Change] = []
     chosen = set(only) if only is not None else None
     want, have, scope = run.want.instances, run.have.instances, run.scope
@@ -137,13 +114,13 @@ def _instance_changes(run: _Run, world: SkillWorld, only: Collection[str] | None
         if chosen is not None and slug not in chosen:
             continue
         if not scope.has_instance(slug):
-            _out_of_scope(run, "instance", slug)
+            out_of_scope(run, "instance", slug)
             continue
-        out += _compared(run, inst, have.get(slug), world)
+        out += compared(run, inst, have.get(slug), world)
     for slug, cur in have.items():
         wanted = chosen is None or slug in chosen
         if wanted and slug not in want and scope.has_instance(slug):
-            out += _gone(run, "instance", slug, cur)
+            out += gone(run, "instance", slug, cur)
     for slug in sorted((chosen or set()) - set(want) - set(have)):
         run.note(
             "warning",
@@ -151,83 +128,6 @@ def _instance_changes(run: _Run, world: SkillWorld, only: Collection[str] | None
             "asked for, but this instance is neither in the repository nor on the engine",
         )
     return out
-
-
-def _compared(
-    run: _Run,
-    desired: Instance | Skill,
-    live: Instance | Skill | None,
-    world: SkillWorld | None = None,
-) -> list[Change]:
-    if isinstance(desired, Skill):
-        ctx = run.context("skill", desired.slug)
-        old = live if isinstance(live, Skill) else None
-        skill_fields(ctx, desired, old)
-        entry = catalog_entry(desired, old)
-        operations = [Operation(op.CATALOG_IMPORT, desired.slug, tuple(ctx.fields), entry)]
-        unsupplied: set[str] = set()
-    else:
-        assert world is not None  # instances are always diffed with the catalog in view
-        ctx = run.context("instance", desired.slug)
-        operations, unsupplied = _instance_operations(run, ctx, desired, live, world)
-    run.notices += ctx.notices
-    if live is not None and not ctx.fields:
-        return []
-    action: Action = "create" if live is None else "update"
-    change = Change(ctx.kind, action, desired.slug, tuple(ctx.fields), desired, live)
-    return [
-        replace(change, operations=op.ordered(operations), unsupplied=tuple(sorted(unsupplied)))
-    ]
-
-
-def _instance_operations(
-    run: _Run,
-    ctx: DiffContext,
-    desired: Instance,
-    live: Instance | Skill | None,
-    world: SkillWorld,
-) -> tuple[list[Operation], set[str]]:
-    """Diff for display; a create's operations are planned against a fresh instance."""
-    instance_fields(ctx, desired, live if isinstance(live, Instance) else None, world)
-    if live is not None:
-        return ctx.operations(), ctx.wanted
-    work = run.context("instance", desired.slug)
-    work.fresh = True
-    instance_fields(work, desired, fresh_instance(desired), world)
-    create = Operation(op.INSTANCE_CREATE, desired.slug, (), {"body": create_body(desired)})
-    return [create, *work.operations()], work.wanted
-
-
-def _gone(run: _Run, kind: Kind, slug: str, live: Instance | Skill) -> list[Change]:
-    switch = run.project.prune.skills if kind == "skill" else run.project.prune.instances
-    key = f"{kind}/{slug}"
-    if run.prune and switch and run.may_delete:
-        if kind == "skill":
-            run.note(
-                "warning",
-                key,
-                "deleting a skill archives it for good: its slug can never be used again",
-            )
-        kind_op = op.CATALOG_ARCHIVE if kind == "skill" else op.INSTANCE_DELETE
-        removal = Operation(kind_op, slug, (), {"prune": True})
-        return [Change(kind, "delete", slug, (), None, live, (removal,))]
-    if not switch:
-        why = f"polyant.yaml prune.{kind}s is off"
-    elif not run.prune:
-        why = "--prune would delete it"
-    else:
-        why = "kept, because an empty repository never prunes"
-    run.note("info", key, f"on the engine but not in the repository; {why}")
-    return []
-
-
-def _out_of_scope(run: _Run, kind: Kind, slug: str) -> None:
-    run.note(
-        "info",
-        f"{kind}/{slug}",
-        f"in the repository but outside the scope of "
-        f"{run.where()} (polyant.yaml scope); not planned",
-    )
 
 
 def _ordered(changes: list[Change]) -> list[Change]:
@@ -278,7 +178,7 @@ def _deferred(operation: Operation) -> Operation:
     return replace(operation, args={**operation.args, "deferred": True})
 
 
-def _left_out(run: _Run, chosen: set[str]) -> list[str]:
+def _left_out(run: Differ, chosen: set[str]) -> list[str]:
     scope = run.scope
     slugs = {s for s in set(run.want.instances) | set(run.have.instances) if scope.has_instance(s)}
     return [f"instance/{s}" for s in sorted(slugs - chosen)]
