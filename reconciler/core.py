@@ -183,8 +183,12 @@ def verify(
     *,
     supplied: Collection[str] = (),
 ) -> list[str]:
-    """Re-read only the objects apply wrote to and diff them; sets report.non_converged."""
-    touched = {r.key for r in report.results if r.calls}
+    """Re-read what apply wrote and no answer confirmed, diff it; sets report.non_converged.
+
+    A change whose every write was confirmed by the engine's own answer (``settled``) is
+    not read again: its answers already showed the state the plan asked for.
+    """
+    touched = {r.key for r in report.results if r.calls and not r.settled}
     if report.dry_run or not touched:
         return []
     slugs = sorted(k.split("/", 1)[1] for k in touched if k.startswith("instance/"))

@@ -20,6 +20,9 @@ class Call:
     what: str
     note: str = ""
     op: int = -1  # index of the plan operation this call executes (not serialised)
+    # The write's own answer showed the state it asked for (a DELETE's success counts):
+    # verification need not read it again (not serialised).
+    confirmed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form; `note` only when there is one."""
@@ -46,6 +49,12 @@ class ChangeResult:
     # Parts that could not be done for lack of input (credentials, a failed dependency):
     # the change is incomplete even when everything that was sent succeeded.
     skipped_parts: list[str] = field(default_factory=list)
+
+    @property
+    def settled(self) -> bool:
+        """Everything was sent and every answer confirmed it: no verification re-read needed."""
+        done = self.status == "applied" and not self.skipped_parts
+        return done and all(c.confirmed for c in self.calls)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""

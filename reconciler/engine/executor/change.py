@@ -50,11 +50,14 @@ class ChangeRun:
         *,
         what: str,
         confirm: Callable[[], Any] | None = None,
+        expect: Callable[[Any], bool] | None = None,
     ) -> Any:
         """Send one write (or only record it in a dry run); on an unknown outcome, re-read.
 
         `confirm` re-reads the object and returns what the write's answer would have
         carried when it landed, or None when it did not: writes are never resent blindly.
+        `expect` tells whether an answer shows the state the write asked for; a confirmed
+        write needs no verification re-read (a DELETE's success confirms itself).
         """
         call = Call(method, path, redact(body), what, op=self.op_index)
         self.calls.append(call)
@@ -63,14 +66,17 @@ class ChangeRun:
             return None
         self.ctx.count(write=True)
         try:
-            return self.ctx.client.request(method, path, reveal(body), what=what)
+            answer = self.ctx.client.request(method, path, reveal(body), what=what)
         except EngineError as exc:
             if exc.maybe_committed and confirm is not None:
                 found = self._confirm(confirm)
                 if found is not None:
                     call.note = "no answer from the engine; a re-read shows the write landed"
+                    call.confirmed = expect is not None and expect(found)
                     return found
             raise StepFailed(self.ctx.scrub(str(exc))) from exc
+        call.confirmed = method == "DELETE" or (expect is not None and expect(answer))
+        return answer
 
     def _confirm(self, confirm: Callable[[], Any]) -> Any:
         try:

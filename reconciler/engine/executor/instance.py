@@ -6,6 +6,7 @@ environment only now. A lost answer is settled by re-reading (``confirm``), neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.engine.executor.change import ChangeRun
@@ -76,14 +77,26 @@ def _put_secrets(run: ChangeRun, batch: list[dict[str, Any]]) -> None:
     path = inst_path(run.slug, "secrets")
     keys = {item["key"] for item in batch}
 
-    def confirm() -> Any:
-        answer = run.read(path, what=f"instance {run.slug!r} secrets")
+    def holds(answer: Any) -> bool:
         rows = answer.get("secrets", []) if isinstance(answer, dict) else []
         done = {r.get("key") for r in rows if isinstance(r, dict) and r.get("configured")}
-        return answer if keys <= done else None
+        return keys <= done
 
     what = f"instance {run.slug!r} secrets"
-    run.write("PUT", path, {"secrets": batch}, what=what, confirm=confirm)
+    confirm = _confirmer(run, path, what, holds)
+    run.write("PUT", path, {"secrets": batch}, what=what, confirm=confirm, expect=holds)
+
+
+def _confirmer(
+    run: ChangeRun, path: str, what: str, holds: Callable[[Any], bool]
+) -> Callable[[], Any]:
+    """Re-read `path`: its answer when it shows the write landed, else None."""
+
+    def confirm() -> Any:
+        answer = run.read(path, what=what)
+        return answer if holds(answer) else None
+
+    return confirm
 
 
 def delete_secret(run: ChangeRun, operation: Operation) -> None:
@@ -107,14 +120,16 @@ def patch_settings(run: ChangeRun, operation: Operation) -> None:
     if not body:
         return
     path = inst_path(run.slug)
+    sent = {k: v for k, v in body.items() if k != "confirmWipe"}  # not a column
 
-    def confirm() -> Any:
-        answer = run.read(path, what=f"instance {run.slug!r}")
-        row = answer.get("instance", {}) if isinstance(answer, dict) else {}
-        sent = {k: v for k, v in body.items() if k != "confirmWipe"}  # not a column
-        return answer if all(row.get(k) == v for k, v in sent.items()) else None
+    def holds(answer: Any) -> bool:
+        # The answer is the instance row after the write (§3.6).
+        row = answer.get("instance") if isinstance(answer, dict) else None
+        return isinstance(row, dict) and all(row.get(k) == v for k, v in sent.items())
 
-    run.write("PATCH", path, body, what=f"instance {run.slug!r} settings", confirm=confirm)
+    confirm = _confirmer(run, path, f"instance {run.slug!r}", holds)
+    what = f"instance {run.slug!r} settings"
+    run.write("PATCH", path, body, what=what, confirm=confirm, expect=holds)
 
 
 def put_icon(run: ChangeRun, operation: Operation) -> None:
@@ -138,10 +153,11 @@ def patch_prompts(run: ChangeRun, operation: Operation) -> None:
     for batch in batches(changed, max_items=8, max_bytes=MAX_BODY_BYTES - 64):
         wanted = {item["key"]: item["content"] for item in batch}
 
-        def confirm(wanted: dict[str, str] = wanted) -> Any:
-            answer = run.read(path, what=what)
+        def holds(answer: Any, wanted: dict[str, str] = wanted) -> bool:
+            # The answer is every section after the write (§4.3).
             rows = answer.get("prompts", []) if isinstance(answer, dict) else []
             have = {r.get("key"): r.get("content") for r in rows if isinstance(r, dict)}
-            return answer if all(have.get(k) == v for k, v in wanted.items()) else None
+            return all(have.get(k) == v for k, v in wanted.items())
 
-        run.write("PATCH", path, {"sections": batch}, what=what, confirm=confirm)
+        confirm = _confirmer(run, path, what, holds)
+        run.write("PATCH", path, {"sections": batch}, what=what, confirm=confirm, expect=holds)
