@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -25,6 +26,8 @@ from reconciler.cli.output import use_color, write_file
 from reconciler.cli.overrides import keep_overrides
 from reconciler.cli.pipeline import engine, load_valid, make_plan
 from reconciler.cli.saved import apply_and_report, plan_to_apply
+from reconciler.cli.streamed import apply_streamed, review_of, saved_plan, streams
+from reconciler.cli.targets import Targets
 from reconciler.config.dirty import refuse_uncommitted
 from reconciler.config.load import LoadedRepo, load_project, load_repo
 from reconciler.config.schema import write_schemas
@@ -32,6 +35,7 @@ from reconciler.config.writer import write_repo
 from reconciler.engine.client import EngineClient
 from reconciler.engine.lease import Lease, held
 from reconciler.engine.read import read_live
+from reconciler.engine.report import ApplyReport
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, PlanError
 from reconciler.model.checks import visible
 from reconciler.plan import safety
@@ -221,39 +225,122 @@ def apply(
     changes, --dry-run and --no-lock take no lease.
     """
     opts = options(root, env_name, insecure)
-    # A saved plan carries its own scope: load every folder it may name.
-    loaded = (
-        scoping.load_scoped(opts, ref=ref, shard=shard) if plan_file is None else load_valid(opts)
-    )
-    with engine(loaded, opts) as client:
-        make = functools.partial(
-            plan_to_apply,
-            loaded,
-            client,
-            opts,
-            plan_file=plan_file,
-            prune=prune,
-            force=force,
-            ref=ref,
-            shard=shard,
-            expect_checksum=expect_checksum,
-            targets=targets_of(target_instances, target_skills),
+    targets = targets_of(target_instances, target_skills)
+    saved = saved_plan(plan_file)
+    steps = _Steps(opts, plan_file, prune, force, ref, shard, expect_checksum)
+    if streams(dry_run=dry_run, shard=shard, targeted=bool(targets), saved=saved):
+        result = _pipelined(
+            steps, saved, ask=not auto_approve, lock=not no_lock, record=record_applied
         )
-        the_plan = _show(make())
-        asked = the_plan.has_changes and not (auto_approve or dry_run or plan_file)
-        if asked:
-            confirm_apply()
-        skip = dry_run or no_lock or not the_plan.has_changes
-        with held(None if skip else _lease(client, loaded, opts)):
-            if not skip:
-                the_plan = _under_lease(make, the_plan, asked=asked)
-            result = apply_and_report(
-                loaded, client, opts, the_plan, prune=prune, dry_run=dry_run, record=record_applied
-            )
+    else:
+        result = _planned(
+            steps,
+            targets,
+            dry_run=dry_run,
+            auto_approve=auto_approve,
+            lock=not no_lock,
+            record=record_applied,
+        )
     if report:
         write_file(report, result.to_json())
     github_out.apply_outputs(result)
     finish(EXIT_OK if result.ok() else EXIT_ERROR)
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """What apply was asked, shared by its two ways of running."""
+
+    opts: Options
+    plan_file: Path | None
+    prune: bool
+    force: bool
+    ref: str | None
+    shard: str | None
+    expect_checksum: str | None
+
+    def planner(
+        self, loaded: LoadedRepo, client: EngineClient, targets: Targets | None
+    ) -> Callable[[], Plan]:
+        return functools.partial(
+            plan_to_apply,
+            loaded,
+            client,
+            self.opts,
+            plan_file=self.plan_file,
+            prune=self.prune,
+            force=self.force,
+            ref=self.ref,
+            shard=self.shard,
+            expect_checksum=self.expect_checksum,
+            targets=targets,
+        )
+
+
+def _pipelined(
+    steps: _Steps, saved: Plan | None, *, ask: bool, lock: bool, record: bool
+) -> ApplyReport:
+    """Read, write and verify instance by instance (see reconciler/stream.py)."""
+    opts = steps.opts
+    loaded = (
+        scoping.load_scoped(opts, ref=steps.ref, shard=None) if saved is None else load_valid(opts)
+    )
+    with engine(loaded, opts) as client:
+        shown = _show(saved) if saved is not None else None
+        if shown is None and ask:
+            shown = _show(steps.planner(loaded, client, None)())
+            if not shown.has_changes:
+                return apply_and_report(
+                    loaded, client, opts, shown, prune=steps.prune, dry_run=False
+                )
+            confirm_apply()
+        review = review_of(
+            loaded, client, opts, saved=shown, prune=steps.prune, expect=steps.expect_checksum
+        )
+        with held(_lease(client, loaded, opts) if lock else None):
+            return apply_streamed(
+                loaded,
+                client,
+                opts,
+                review=review,
+                saved=saved,
+                prune=steps.prune,
+                force=steps.force,
+                ref=steps.ref,
+                record_applied=record,
+            )
+
+
+def _planned(
+    steps: _Steps,
+    targets: Targets | None,
+    *,
+    dry_run: bool,
+    auto_approve: bool,
+    lock: bool,
+    record: bool,
+) -> ApplyReport:
+    """Plan everything, then apply it (dry runs, shards, targeted applies)."""
+    opts = steps.opts
+    # A saved plan carries its own scope: load every folder it may name.
+    loaded = (
+        scoping.load_scoped(opts, ref=steps.ref, shard=steps.shard)
+        if steps.plan_file is None
+        else load_valid(opts)
+    )
+    with engine(loaded, opts) as client:
+        make = steps.planner(loaded, client, targets)
+        the_plan = _show(make())
+        asked = the_plan.has_changes and not (auto_approve or dry_run or steps.plan_file)
+        if asked:
+            confirm_apply()
+        skip = dry_run or not lock or not the_plan.has_changes
+        with held(None if skip else _lease(client, loaded, opts)):
+            if not skip:
+                the_plan = _under_lease(make, the_plan, asked=asked)
+            return apply_and_report(
+                loaded, client, opts, the_plan, prune=steps.prune, dry_run=dry_run, record=record
+            )
 
 
 def _show(the_plan: Plan) -> Plan:

@@ -57,14 +57,15 @@ def make_plan(
         loaded.project,
         policy,
         supplied=supplied_secret_vars(loaded),
-        check=lambda live: _check_against_engine(loaded, live),
+        check=lambda live: check_against_engine(loaded, live),
         refine=(lambda plan, live: narrow(plan, targets, loaded.state, live.state))
         if targets
         else None,
     )
 
 
-def _check_against_engine(loaded: LoadedRepo, live: LiveSnapshot) -> None:
+def check_against_engine(loaded: LoadedRepo, live: LiveSnapshot) -> None:
+    """Assignments checked against the live catalog and instances (ConfigError)."""
     # Assignments may name skills that exist only on the engine; now that the catalog has
     # been read, a name that is in neither place is an error instead of a warning.
     errors = against_engine(

@@ -34,9 +34,9 @@ def plan_to_apply(
     targets: Targets | None = None,
 ) -> Plan:
     """A fresh plan, or the saved one re-checked against the engine; refuses what moved."""
-    saved = _load_saved(plan_file) if plan_file else None
+    saved = load_saved(plan_file) if plan_file else None
     if saved is not None:
-        _check_target(saved, loaded, client, opts)
+        check_target(saved, loaded, client, opts)
         if any(c.action == "delete" for c in saved.changes) and not prune:
             raise PlanError("the saved plan deletes objects: pass --prune to apply it")
         targets = _saved_targets(saved, targets)
@@ -68,16 +68,18 @@ def _saved_targets(saved: Plan, given: Targets | None) -> Targets:
     return recorded
 
 
-def _load_saved(path: Path) -> Plan:
+def load_saved(path: Path) -> Plan:
+    """The saved plan at `path` (PlanError when it cannot be read or is not one)."""
     try:
         return plan_from_json(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanError(f"cannot read the saved plan {path}: {exc}") from exc
 
 
-def _check_target(
+def check_target(
     saved: Plan, loaded: LoadedRepo, client: EngineClient, opts: context.Options
 ) -> None:
+    """Refuse a saved plan made for another environment or engine."""
     env_name, _ = context.selected_env(loaded.project, opts.env_name)
     if saved.environment != env_name:
         raise PlanError(
@@ -106,25 +108,35 @@ def apply_and_report(
         click.echo("Nothing to apply.")
     secrets = context.environ()
     report = core.apply(
-        client, the_plan, secrets=secrets, dry_run=dry_run, prune=prune, on_progress=_progress
+        client, the_plan, secrets=secrets, dry_run=dry_run, prune=prune, on_progress=progress
     )
     if not dry_run and the_plan.has_changes:
         policy = core.Policy(env=the_plan.environment, prune=prune)
         supplied = supplied_secret_vars(loaded)
         core.verify(client, report, loaded.state, loaded.project, policy, supplied=supplied)
-    _print(report, dry_run=dry_run)
-    if record and report.ok() and not dry_run and the_plan.commit:
-        env = the_plan.environment or "default"
-        tag = gitscope.record_applied(opts.root, env, the_plan.commit, engine_url=client.url)
-        click.echo(f"recorded {the_plan.commit[:12]} as applied to {env} ({tag})")
+    print_report(report, dry_run=dry_run)
+    if not dry_run:
+        record_commit(opts, client, the_plan, report, wanted=record)
     return report
 
 
-def _progress(line: str) -> None:
+def record_commit(
+    opts: context.Options, client: EngineClient, plan: Plan, report: ApplyReport, *, wanted: bool
+) -> None:
+    """Tag the applied commit (--record-applied) once everything was applied."""
+    if wanted and report.ok() and plan.commit:
+        env = plan.environment or "default"
+        tag = gitscope.record_applied(opts.root, env, plan.commit, engine_url=client.url)
+        click.echo(f"recorded {plan.commit[:12]} as applied to {env} ({tag})")
+
+
+def progress(line: str) -> None:
+    """Apply's progress lines, on stderr."""
     click.echo(line, err=True)
 
 
-def _print(report: ApplyReport, *, dry_run: bool) -> None:
+def print_report(report: ApplyReport, *, dry_run: bool) -> None:
+    """One line per change, warnings and convergence errors, and the write count."""
     for result in report.results:
         verb = "would call" if dry_run else result.status
         line = f"{verb}: {result.key} ({result.action}) {result.reason}".rstrip()

@@ -43,9 +43,17 @@ from reconciler.engine.executor.context import RunContext
 from reconciler.engine.executor.dispatch import run_operations
 from reconciler.engine.executor.skills import import_skills
 from reconciler.engine.report import ApplyReport, Call, ChangeResult
-from reconciler.plan.changes import WAVES, Plan, Wave
+from reconciler.plan.changes import WAVES, Change, Plan, Wave
 
-__all__ = ["ApplyReport", "Call", "ChangeResult", "apply_plan"]
+__all__ = [
+    "ApplyReport",
+    "Call",
+    "ChangeResult",
+    "apply_plan",
+    "report_of",
+    "run_change",
+    "run_waves",
+]
 
 
 def apply_plan(
@@ -62,13 +70,28 @@ def apply_plan(
     Removals (operations the plan marked ``prune``) run only when `prune` allows them.
     """
     ctx = RunContext(client, secrets, dry_run=dry_run, prune=prune, on_progress=on_progress)
+    return report_of(ctx, run_waves(ctx, plan))
+
+
+def run_waves(ctx: RunContext, plan: Plan) -> list[ChangeRun]:
+    """Every change of `plan`, wave after wave; the runs, in plan order."""
     runs = [ChangeRun(ctx, change) for change in plan.changes]
     for wave in WAVES:
         _run_wave(ctx, wave, [run for run in runs if run.change.wave == wave])
     for run in runs:
         for var in run.change.unsupplied:
             ctx.missing(var)
-    return _report(ctx, runs)
+    return runs
+
+
+def run_change(ctx: RunContext, change: Change) -> ChangeRun:
+    """One change that depends on no other instance, run on its own (a pipelined apply)."""
+    run = ChangeRun(ctx, change)
+    ctx.progress(f"{run.key}: {change.action}")
+    run_operations(run)
+    for var in change.unsupplied:
+        ctx.missing(var)
+    return run
 
 
 def _run_wave(ctx: RunContext, wave: Wave, members: list[ChangeRun]) -> None:
@@ -85,7 +108,8 @@ def _run_wave(ctx: RunContext, wave: Wave, members: list[ChangeRun]) -> None:
         _parallel(ctx, late, partial(run_operations, deferred=True), quiet=True)
 
 
-def _report(ctx: RunContext, runs: list[ChangeRun]) -> ApplyReport:
+def report_of(ctx: RunContext, runs: list[ChangeRun]) -> ApplyReport:
+    """The report of these runs, with the context's counters."""
     return ApplyReport(
         results=[run.result() for run in runs],
         missing_secrets=sorted(ctx.missing_secrets),

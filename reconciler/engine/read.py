@@ -9,8 +9,8 @@ missing from the catalog (archived). The export alone is not a full snapshot (§
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from dataclasses import replace
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -167,19 +167,73 @@ def _read_instances(
     assigned: set[str] = set()
     versions: set[str] = set()
     for i, slug in enumerate(chosen):
-        got, tasks, sources = answers[width * i : width * i + 3]
-        hooks = answers[width * i + 3] if caps.hooks else None
+        parts = answers[width * i : width * (i + 1)]
         answers[width * i : width * (i + 1)] = (None,) * width
-        if got is None:
-            notes.warn(f"instance/{slug}", "the instance vanished during the read; left out")
-            continue
-        fields, version = got
-        read = InstanceRead(slug=slug, dto={}, export={}, hooks=hooks)
-        attach_children(read, tasks, sources, notes)
-        assigned |= {a.slug for a in fields["skills"]}
-        versions.add(version)
-        instances[slug] = normalize_instance(instance_with_children(fields, read, notes))
+        got = _assembled(slug, parts, notes)
+        if got is not None:
+            instances[slug], version = got
+            assigned |= {a.slug for a in instances[slug].skills or []}
+            versions.add(version)
     return instances, assigned, versions
+
+
+def _assembled(slug: str, parts: Sequence[Any], notes: Notes) -> tuple[Instance, str] | None:
+    """One instance from its fetched parts (fields, tasks, sources[, hooks]) and its version."""
+    got, tasks, sources = parts[:3]
+    if got is None:
+        notes.warn(f"instance/{slug}", "the instance vanished during the read; left out")
+        return None
+    fields, version = got
+    read = InstanceRead(slug=slug, dto={}, export={}, hooks=parts[3] if len(parts) > 3 else None)
+    attach_children(read, tasks, sources, notes)
+    return normalize_instance(instance_with_children(fields, read, notes)), version
+
+
+def read_instance(
+    client: EngineClient, lists: Lists, slug: str, *, dupes: list[Duplicate]
+) -> tuple[Instance, str] | None:
+    """One instance as the full read sees it (and its export's version); None when gone.
+
+    Its calls run one after the other: a pipelined apply reads many instances at once, so
+    the handlers stay busy side by side without a pool per instance.
+    """
+    dtos = lists.dtos
+    if slug not in dtos:  # created by this run: not in the list read before it
+        try:
+            dtos = {slug: _instance_dto(client, slug)}
+        except NotFound:
+            return None
+    jobs = _instance_jobs(client, [slug], dtos, lists.notes, lists.caps, dupes=dupes)
+    return _assembled(slug, [job() for job in jobs], lists.notes)
+
+
+def _instance_dto(client: EngineClient, slug: str) -> dict[str, Any]:
+    what = f"instance {slug!r}"
+    return expect_dict(
+        expect_dict(client.get(f"/api/instances/{_q(slug)}", what=what), what).get("instance"), what
+    )
+
+
+@dataclass
+class Lists:
+    """The first round of a read: instance list, model list and catalog, and what they tell."""
+
+    dtos: dict[str, dict[str, Any]]
+    catalog: dict[str, Skill] | None
+    caps: Capabilities
+    notes: Notes
+
+
+def read_lists(client: EngineClient, *, skills: bool = True) -> Lists:
+    """The instance list, the model list and the catalog (three handlers, side by side)."""
+    notes = Notes()
+    dtos, catalog, caps = _read_lists(client, skills, notes)
+    return Lists(dtos=dtos, catalog=catalog, caps=caps, notes=notes)
+
+
+def read_skills(client: EngineClient, slugs: Collection[str], lists: Lists) -> dict[str, Skill]:
+    """Assigned skills the catalog export leaves out (archived ones), read one by one."""
+    return _read_archived(client, set(slugs), lists.catalog or {}, lists.notes)
 
 
 def _fields_of(

@@ -140,7 +140,7 @@ def _with_waves(changes: list[Change]) -> list[Change]:
     callees = {c.slug for c in changes if c.kind == "instance" and _switches_agent_on(c)}
     out = []
     for change in changes:
-        wave = _wave(change)
+        wave = wave_of(change)
         ops = change.operations
         if wave == "callees" and any(f"agent:{s}" in _manual(change) for s in callees):
             ops = tuple(_deferred(o) for o in ops)
@@ -148,7 +148,8 @@ def _with_waves(changes: list[Change]) -> list[Change]:
     return out
 
 
-def _wave(change: Change) -> Wave:
+def wave_of(change: Change) -> Wave:
+    """The wave apply runs a change in (catalog, callees, instances, deletes, archives)."""
     if change.kind == "skill":
         return "archives" if change.action == "delete" else "catalog"
     if change.action == "delete":

@@ -133,11 +133,21 @@ def _reasons(plan: Plan, project: Project, managed: int) -> list[str]:
             "the repository declares no instance and no skill, yet --prune was asked for: "
             "nothing will be pruned; check that you run in the right folder and branch"
         )
+    counts = plan.counts()
+    return out + threshold_reasons(project, managed, counts["delete"], counts["update"])
+
+
+def threshold_reasons(project: Project, managed: int, deletes: int, updates: int) -> list[str]:
+    """Why `deletes` and `updates` of `managed` objects cross safety's thresholds (if they do).
+
+    The pipelined apply calls it with the most the unread objects could still add, so it
+    writes nothing before the thresholds cannot be crossed any more.
+    """
+    out: list[str] = []
     safety = project.safety
     if managed < max(safety.min_objects, 1):
         return out
-    counts = plan.counts()
-    deletes, rewrites = counts["delete"], counts["delete"] + counts["update"]
+    rewrites = deletes + updates
     if 100.0 * deletes / managed > safety.max_delete_percent:
         out.append(
             f"the plan deletes {deletes} of {managed} managed objects "
@@ -169,3 +179,16 @@ def check_fresh(plan: Plan, live: LiveSnapshot) -> list[str]:
         if fingerprint(current) != expected:
             stale.append(change.key)
     return stale
+
+
+def moved_since_review(change: Change | None, reviewed: Change | None) -> bool:
+    """True when an object's fresh change is not the reviewed one (or its live object moved).
+
+    The per-object form of ``check_fresh`` and ``checksum``: a pipelined apply writes an
+    object only when this is False, so each object gets exactly its reviewed change.
+    """
+    if change is None or reviewed is None:
+        return change is not reviewed
+    if reviewed.fingerprint is not None and fingerprint(change.live) != reviewed.fingerprint:
+        return True
+    return change_record(change) != change_record(reviewed)

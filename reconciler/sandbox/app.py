@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -92,6 +93,9 @@ class RequestRecord:
     status: int
     handler: str | None
     fault: str | None = None
+    created: str | None = (
+        None  # the slug a POST /api/instances asked for (tests tell creates apart)
+    )
 
 
 @dataclass
@@ -163,7 +167,8 @@ class Dispatcher:
         if not ex.recorded:
             ex.recorded = True
             name = ex.route.name if ex.route else None
-            record = RequestRecord(ex.request.method, ex.raw_path, status, name, fault)
+            created = _created_slug(ex)
+            record = RequestRecord(ex.request.method, ex.raw_path, status, name, fault, created)
             self.engine.requests.append(record)
 
     async def _send(self, ex: _Exchange, reply: Reply, fault: str | None = None) -> None:
@@ -349,3 +354,14 @@ def build_app(engine: Engine) -> ConnectionControl:
     """The Starlette application wrapped for connection control."""
     starlette = Starlette(routes=[Mount("/", app=Dispatcher(engine))])
     return ConnectionControl(starlette)
+
+
+def _created_slug(ex: _Exchange) -> str | None:
+    if ex.request.method != "POST" or ex.raw_path != "/api/instances":
+        return None
+    try:
+        body = json.loads(getattr(ex.request, "_body", b"") or b"null")
+    except ValueError:
+        return None
+    slug = body.get("slug") if isinstance(body, dict) else None
+    return slug if isinstance(slug, str) else None

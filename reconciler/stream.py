@@ -1,0 +1,385 @@
+"""The pipelined apply: each instance is read, diffed, checked, written and verified on its own.
+
+Reads, writes and verification use different route handlers, so while one instance is
+written the next ones are read, each handler paced at its own bound (issue 14). The plan
+that results is the one ``core.make_plan`` would have made (same diff, same waves,
+same safety verdict); what changes is when each object's writes may start:
+
+- **Safety.** Nothing is written until the thresholds cannot be crossed any more: the
+  changes diffed so far, plus every instance not yet read counted as an update, stay
+  under them (``--force`` lifts this, as it lifts the thresholds), and no unread instance
+  could still ask to wipe memories. Otherwise writes wait for the last read, and an
+  unsafe plan writes nothing at all.
+- **Review.** With a reviewed plan (``apply --plan``, or the plan shown before "yes"),
+  each object is written only when its fresh change is exactly the reviewed one, live
+  fingerprint included; an object that moved is not written and is reported.
+- **Order.** Catalog skills are written first, in one import. An instance whose change
+  touches an ``agent`` channel or whose tools name ``agent:*`` waits for the last read,
+  and so do deletes: they then run in the plan's waves (``engine.apply.run_waves``).
+- **Verification.** A change whose every write was confirmed by the engine's answer is
+  done; any other is read again (its instance only) and diffed again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+
+from reconciler import core
+from reconciler.engine.apply import report_of, run_change, run_waves
+from reconciler.engine.client import EngineClient
+from reconciler.engine.duplicates import delete_duplicates
+from reconciler.engine.executor.change import ChangeRun
+from reconciler.engine.executor.context import RunContext
+from reconciler.engine.executor.skills import import_skills
+from reconciler.engine.read import Lists, read_instance, read_lists, read_skills
+from reconciler.engine.report import ApplyReport, ChangeResult
+from reconciler.errors import PlanError
+from reconciler.model.engineline import with_bundle_version
+from reconciler.model.managed import normalize, normalize_skill
+from reconciler.model.objects import Instance, State
+from reconciler.model.project import Project
+from reconciler.plan import diff, differ, engineaware, safety
+from reconciler.plan.changes import Change, Duplicate, LiveSnapshot, Plan
+from reconciler.plan.differ import Differ
+
+MOVED = (
+    "changed since the plan was reviewed: nothing was written for it; run plan again and review it"
+)
+
+
+@dataclass(frozen=True)
+class Review:
+    """What each object's change must match before it is written."""
+
+    plan: Plan | None = None  # a reviewed plan: per object, its change and live fingerprint
+    checksum: str | None = None  # --expect-checksum alone: only the whole set can tell
+
+
+@dataclass
+class Streamed:
+    """The plan the pipeline made and what applying it did."""
+
+    plan: Plan
+    report: ApplyReport
+    refused: list[str] = field(default_factory=list)  # one line per object left unwritten
+
+
+def apply_pipelined(
+    client: EngineClient,
+    desired: State,
+    project: Project,
+    policy: core.Policy,
+    *,
+    secrets: Mapping[str, str],
+    supplied: Collection[str] = (),
+    review: Review = Review(),
+    check: Callable[[LiveSnapshot], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> Streamed:
+    """Read, diff, write and verify instance by instance; the plan comes out at the end."""
+    lists = read_lists(client)
+    if check is not None:
+        check(_snapshot(lists, {}))
+    pipe = _Pipeline(
+        client,
+        lists,
+        desired=desired,
+        project=project,
+        policy=policy,
+        supplied=supplied,
+        review=review,
+    )
+    pipe.ctx = RunContext(
+        client, secrets, dry_run=False, prune=policy.prune, on_progress=on_progress
+    )
+    return pipe.run()
+
+
+def _snapshot(lists: Lists, instances: Mapping[str, Instance]) -> LiveSnapshot:
+    skills = {k: normalize_skill(v) for k, v in sorted((lists.catalog or {}).items())}
+    state = State.model_construct(instances=dict(instances), skills=skills)
+    return LiveSnapshot(state=state, instance_slugs=sorted(lists.dtos), engine=lists.caps)
+
+
+class _Pipeline:
+    """One pipelined apply: the shared diff run, the safety bound, the runs made so far."""
+
+    def __init__(
+        self,
+        client: EngineClient,
+        lists: Lists,
+        *,
+        desired: State,
+        project: Project,
+        policy: core.Policy,
+        supplied: Collection[str],
+        review: Review,
+    ) -> None:
+        self.client, self.lists, self.policy, self.review = client, lists, policy, review
+        self.desired, self.supplied = desired, supplied
+        self.ctx: RunContext
+        fitted, self.unmanaged = engineaware.fit_desired(desired, lists.caps)
+        have = _snapshot(lists, {}).state
+        self.diff = Differ(
+            project, policy.env, policy.prune, frozenset(supplied), normalize(fitted), have
+        )
+        self.skills = diff.skill_changes(self.diff, scoped=policy.only is not None)
+        self.world = diff.world(self.diff, self.skills)
+        self.managed = safety.managed_count(_snapshot(lists, {}), project, policy.env, fitted)
+        self.lock = threading.Lock()
+        self.changes: list[Change] = []
+        self.done: dict[str, ChangeRun] = {}
+        self.refused: list[str] = []
+        self.failed: list[ChangeResult] = []
+        self.dupes: list[Duplicate] = []
+        self.versions: set[str] = set()
+        self.unconverged: set[str] = set()
+        self.recheck: list[ChangeRun] = []  # run while reading, verified at the end
+        self.released = False
+        self.wipes = False  # a change diffed so far asks to wipe memories without confirmWipe
+        self.unread = self._existing()
+
+    def _existing(self) -> set[str]:
+        """Live instances in scope that the repo also declares: each may become an update."""
+        return {s for s in self._live() if s in self.diff.want.instances}
+
+    def _live(self) -> list[str]:
+        scope, only = self.diff.scope, self.policy.only
+        return [s for s in sorted(self.lists.dtos) if scope.has_instance(s) and _in(s, only)]
+
+    def run(self) -> Streamed:
+        """Every instance through the pipeline, then what had to wait, then the plan."""
+        created = self._creates()
+        with self.lock:
+            self._maybe_release()
+        jobs = [partial(self._diffed, slug, None) for slug in created]
+        self.client.parallel(jobs + [partial(self._one, slug) for slug in self._live()])
+        plan = self._plan()
+        if plan.unsafe:
+            return Streamed(plan, report_of(self.ctx, []))  # the bound kept every write back
+        self._check_whole(plan)
+        if not self.released:
+            self.released = self._release()
+        waiting = [c for c in plan.changes if c.key not in self.done and self._allowed(c)]
+        late = run_waves(self.ctx, replace(plan, changes=tuple(waiting)))
+        report = report_of(self.ctx, [*self.done.values(), *late])
+        removed = delete_duplicates(self.client, list(plan.duplicates), dry_run=False)
+        report.results += self.failed + removed
+        report.calls_made += len(removed)
+        report.non_converged = sorted(self.unconverged | self._verify_late(late))
+        return Streamed(plan, report, self.refused)
+
+    def _check_whole(self, plan: Plan) -> None:
+        """What only the whole plan can tell: an expected checksum, reviewed objects unseen."""
+        reviewed, expected = self.review.plan, self.review.checksum
+        if reviewed is None:
+            if expected and safety.checksum(plan) != expected:
+                raise PlanError(
+                    "the change set differs from the reviewed plan (reviewed "
+                    f"{expected[:12]}, now {safety.checksum(plan)[:12]}): nothing was written; "
+                    "the repo or the engine moved since the review; plan again and review it"
+                )
+            return
+        fresh = {c.key for c in plan.changes}
+        for change in reviewed.changes:
+            if change.key not in fresh:
+                self._refuse(change, MOVED)
+
+    def _verify_late(self, late: list[ChangeRun]) -> set[str]:
+        """The changes run after the reads, and the catalog's, verified as ``core.verify`` does."""
+        skills = [r for r in self.done.values() if r.change.kind == "skill"]
+        report = report_of(self.ctx, [*late, *skills, *self.recheck])
+        policy, supplied = self.policy, self.supplied
+        found = core.verify(
+            self.client, report, self.desired, self.diff.project, policy, supplied=supplied
+        )
+        return set(found)
+
+    def _creates(self) -> list[str]:
+        """Desired instances the engine lacks: created without a read (diffed against none)."""
+        out: list[str] = []
+        for slug in self.diff.want.instances:
+            if not self.diff.scope.has_instance(slug):
+                differ.out_of_scope(self.diff, "instance", slug)
+            elif slug not in self.lists.dtos and _in(slug, self.policy.only):
+                out.append(slug)
+        for slug in sorted(set(self.policy.only or ()) - set(self.diff.want.instances)):
+            if slug not in self.lists.dtos:
+                message = (
+                    "asked for, but this instance is neither in the repository nor on the engine"
+                )
+                self.diff.note("warning", f"instance/{slug}", message)
+        return out
+
+    def _one(self, slug: str) -> None:
+        """Read one live instance, diff it, and write it when nothing stands in the way."""
+        dupes: list[Duplicate] = []
+        got = read_instance(self.client, self.lists, slug, dupes=dupes)
+        live = got[0] if got is not None else None
+        if live is not None:
+            self._archived(live)
+        with self.lock:
+            if got is not None:
+                self.versions.add(got[1])
+            self.dupes += dupes
+        self._diffed(slug, live, dupes)
+
+    def _archived(self, live: Instance) -> None:
+        """Assigned skills the catalog export leaves out, read once each."""
+        with self.lock:
+            missing = {a.slug for a in live.skills or []} - set(self.diff.have.skills)
+            if missing:
+                found = read_skills(self.client, missing, self.lists)
+                self.diff.have.skills.update({k: normalize_skill(v) for k, v in found.items()})
+
+    def _diffed(self, slug: str, live: Instance | None, dupes: Sequence[Duplicate] = ()) -> None:
+        with self.lock:
+            changes = differ.instance(self.diff, slug, live, self.world)
+            self.changes += changes
+            self.unread.discard(slug)
+            probe = engineaware.review(Plan(changes=tuple(changes)), self.lists.caps)
+            self.wipes = self.wipes or probe.unsafe
+            self._maybe_release()
+        if dupes and not self.policy.prune:
+            # Extra copies would run or live on unseen: this instance waits for --prune.
+            action = changes[0].action if changes else "update"
+            self._refuse_key(f"instance/{slug}", action, _duplicates_line(dupes))
+            return
+        for change in changes:
+            if self.released and _independent(change) and self._allowed(change):
+                self._run(change)
+
+    def _maybe_release(self) -> None:
+        """Under the lock: start writing once the bound allows it."""
+        if not self.released and self._bound_safe():
+            self.released = self._release()
+
+    def _bound_safe(self) -> bool:
+        """No threshold can be crossed, whatever the unread instances turn out to be."""
+        if self.review.checksum is not None and self.review.plan is None:
+            return False
+        if self.policy.force:
+            return True
+        if not self.diff.may_delete and self.policy.prune:
+            return False  # an empty repository with --prune is refused as a whole
+        if self.wipes or any(_may_wipe(self.diff.want.instances[s]) for s in self.unread):
+            return False
+        known = [*self.skills, *self.changes]
+        deletes = sum(c.action == "delete" for c in known) + self._deletes_to_come()
+        updates = sum(c.action == "update" for c in known) + len(self.unread)
+        return not safety.threshold_reasons(self.diff.project, self.managed, deletes, updates)
+
+    def _deletes_to_come(self) -> int:
+        seen = {c.slug for c in self.changes}
+        prunes = self.policy.prune and self.diff.project.prune.instances and self.diff.may_delete
+        gone = [s for s in self._live() if s not in self.diff.want.instances and s not in seen]
+        return len(gone) if prunes else 0
+
+    def _release(self) -> bool:
+        """Writes may start: the catalog skills go first, in one import."""
+        runs = [ChangeRun(self.ctx, c) for c in self._skills() if self._allowed(c)]
+        import_skills(self.ctx, [r for r in runs if r.change.action != "delete"])
+        self.done.update({r.key: r for r in runs if r.change.action != "delete"})
+        return True
+
+    def _skills(self) -> list[Change]:
+        return [replace(c, wave=diff.wave_of(c)) for c in self.skills]
+
+    def _allowed(self, change: Change) -> bool:
+        """False (and the object reported) when it moved since the reviewed plan."""
+        reviewed = self.review.plan
+        if reviewed is None:
+            return True
+        mine = next((c for c in reviewed.changes if c.key == change.key), None)
+        if safety.moved_since_review(change, mine):
+            self._refuse(change, MOVED)
+            return False
+        return True
+
+    def _refuse(self, change: Change, reason: str) -> None:
+        self._refuse_key(change.key, change.action, reason)
+
+    def _refuse_key(self, key: str, action: str, reason: str) -> None:
+        """An object left unwritten: a failed result and one error line."""
+        with self.lock:
+            if key not in {r.key for r in self.failed}:
+                self.failed.append(ChangeResult(key, action, "failed", reason))
+                self.refused.append(
+                    reason if reason.startswith("duplicates") else f"{key} {reason}"
+                )
+
+    def _run(self, change: Change) -> None:
+        run = run_change(self.ctx, change)
+        with self.lock:
+            self.done[change.key] = run
+        result = run.result()
+        if not result.calls or result.settled:
+            return
+        if self.world.changing:
+            # Pins follow skills this run imported: only a fresh catalog read can judge.
+            with self.lock:
+                self.recheck.append(run)
+        elif not self._converged(change.slug):
+            with self.lock:
+                self.unconverged.add(change.key)
+
+    def _converged(self, slug: str) -> bool:
+        """Read the instance again and diff it: nothing left to change."""
+        lists = replace(self.lists, notes=type(self.lists.notes)())
+        got = read_instance(self.client, lists, slug, dupes=[])
+        with self.lock:
+            again = replace(self.diff, notices=[])
+            return not differ.instance(again, slug, got[0] if got else None, self.world)
+
+    def _plan(self) -> Plan:
+        """The plan of everything diffed, judged as ``core.make_plan`` judges it."""
+        caps = self.lists.caps
+        for version in sorted(self.versions):
+            caps = with_bundle_version(caps, version)
+        for message in caps.warnings():
+            self.lists.notes.warn("engine", message)
+        self.diff.notices[:0] = self.lists.notes.sorted()  # the read's notices first
+        changes = [*self.skills, *self.changes]
+        plan = diff.finish(
+            self.diff, changes, only=self.policy.only, live_instances=bool(self._live())
+        )
+        dupes = sorted(self.dupes, key=lambda d: (d.instance, d.label, d.name, d.path))
+        plan = replace(
+            plan,
+            environment=self.policy.env,
+            engine_url=self.client.url,
+            duplicates=tuple(dupes) if self.policy.prune else (),
+        )
+        project, force = self.diff.project, self.policy.force
+        plan = safety.check_safety(plan, project, managed_count=self.managed, force=force)
+        plan = replace(plan, notices=(*self.unmanaged, *plan.notices))
+        return engineaware.review(plan, caps)
+
+
+def _in(slug: str, only: Collection[str] | None) -> bool:
+    return only is None or slug in only
+
+
+def _independent(change: Change) -> bool:
+    """A change that may run as soon as it is diffed: no other instance must go first."""
+    if change.action == "delete" or diff.wave_of(change) != "instances":
+        return False
+    desired = change.desired
+    tools = desired.manual_tools or [] if isinstance(desired, Instance) else []
+    return not any(t.startswith("agent:") for t in tools)
+
+
+def _may_wipe(inst: Instance) -> bool:
+    # Only a change of embeddingProvider wipes, and only confirmWipe allows it.
+    return "embedding_provider" in inst.model_fields_set and not inst.confirm_wipe
+
+
+def _duplicates_line(dupes: Sequence[Duplicate]) -> str:
+    listed = "; ".join(d.describe() for d in dupes[:5])
+    return (
+        f"duplicates on the engine: {listed}; names must be unique per instance: not written; "
+        "run with --prune to delete the extra copies, or delete them on the engine"
+    )
