@@ -72,6 +72,8 @@ def sandbox(
     Environment:
       POLYANT_SANDBOX_TOKEN  the bearer token to accept (else one is generated and printed)
       AUTH_SECRET            also accept session tokens minted from this secret
+      POLYANT_SANDBOX_API_KEY  also accept this management key (X-Polyant-Key, every
+                             permission; --engine-line develop only)
 
     It prints its URL and `export POLYANT_URL=... POLYANT_TOKEN=...` lines to paste
     into another shell; stop it with Ctrl-C.
@@ -87,12 +89,13 @@ def sandbox(
         ) from exc
 
     env = context.environ()
+    api_keys = _sandbox_keys(env.get("POLYANT_SANDBOX_API_KEY") or "", engine_line)
     announced = False
 
     def announce(url: str, generated: str | None) -> None:
         nonlocal announced
         announced = True
-        for line in sandbox_banner(url, generated):
+        for line in sandbox_banner(url, generated, with_key=bool(api_keys)):
             click.echo(line)
 
     try:
@@ -107,6 +110,7 @@ def sandbox(
             engine_line=engine_line,
             latency_s=latency,
             faults=_faults(fault_specs, fault_seed),
+            api_keys=api_keys,
         )
     except OSError as exc:
         if announced:
@@ -118,7 +122,21 @@ def sandbox(
     finish(0)
 
 
-def sandbox_banner(url: str, generated: str | None) -> list[str]:
+def _sandbox_keys(key: str, engine_line: str) -> dict[str, frozenset[str]]:
+    # Like develop's org owner key: every permission. The key itself is never printed.
+    if not key:
+        return {}
+    if engine_line != "develop":
+        raise UsageError(
+            "POLYANT_SANDBOX_API_KEY: management API keys exist on the develop line only; "
+            "add --engine-line develop"
+        )
+    from reconciler.sandbox.develop_auth import ALL_PERMISSIONS
+
+    return {key: ALL_PERMISSIONS}
+
+
+def sandbox_banner(url: str, generated: str | None, *, with_key: bool = False) -> list[str]:
     """What the sandbox prints once it listens: its URL and lines to paste elsewhere."""
     lines = [f"sandbox engine listening on {url}"]
     if generated is not None:
@@ -128,6 +146,8 @@ def sandbox_banner(url: str, generated: str | None) -> list[str]:
         lines.append(f"  export POLYANT_TOKEN={generated}")
     else:
         lines.append('  export POLYANT_TOKEN="$POLYANT_SANDBOX_TOKEN"  # the token it accepts')
+    if with_key:
+        lines.append('  export POLYANT_API_KEY="$POLYANT_SANDBOX_API_KEY"  # the key it accepts')
     return lines
 
 

@@ -27,6 +27,11 @@ _FAMILY = {
     "event-sources": "agent.room",
     "skills": "agent.skill",
 }
+# Every permission a route declares: what an org owner's key holds (the sandbox CLI's key).
+ALL_PERMISSIONS = frozenset(
+    [f"{family}:{mode}" for family in {"agent", *_FAMILY.values()} for mode in ("read", "write")]
+    + ["agent:delete", "agent.export:read"]
+)
 # Routes of skills/instance-skills.controller.ts (enable, disable): no permission declared.
 _UNDECLARED_SKILL_ROUTES = {("POST", 5), ("DELETE", 5)}
 

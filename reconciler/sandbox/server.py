@@ -211,11 +211,13 @@ def serve(
     engine_line: str = "main",
     latency_s: float = 0.0,
     faults: FaultPlan | None = None,
+    api_keys: Mapping[str, Iterable[str]] | None = None,
 ) -> None:
     """Run the sandbox in the foreground until interrupted (for the CLI).
 
     ``announce(url, generated_token)`` is called once the socket listens; the token is
-    None when the caller supplied one (static token or AUTH_SECRET).
+    None when the caller supplied one (static token or AUTH_SECRET). ``api_keys``: the
+    develop line's management keys (X-Polyant-Key → permissions).
     """
     server = SandboxServer(
         engine_line=engine_line,
@@ -228,6 +230,7 @@ def serve(
         limit=limit,
         latency_s=latency_s,
         faults=faults,
+        api_keys=api_keys,
     )
     sock = server._bind()
     generated = server.token if static_token is None and auth_secret is None else None

@@ -21,7 +21,9 @@ def test_the_limit_plus_one_request_waits_a_full_window() -> None:
     for _ in range(4):
         _send(pacer, "Room.get", log)
     assert log[3] - log[0] >= 0.3
-    assert waits and waits[0][0] == "Room.get" and 0.25 < waits[0][1] <= 0.31
+    # The announced wait is what is left of the held window (window plus margin): never more,
+    # and no fixed floor either (a loaded machine spends part of it before the 4th send).
+    assert waits and waits[0][0] == "Room.get" and 0 < waits[0][1] <= pacer.hold_s
 
 
 def test_handlers_have_separate_budgets() -> None:

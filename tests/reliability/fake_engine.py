@@ -13,6 +13,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +122,7 @@ class FakeEngine:
     def __init__(self, base: dict[str, Any]) -> None:
         self.base = base
         self.answers: dict[str, Answer] = {}
+        self.hits: Counter[str] = Counter()  # requests served per path since the last reset
         self.reset()
         self.url = ""
         self._server: uvicorn.Server | None = None
@@ -129,6 +131,7 @@ class FakeEngine:
     def reset(self) -> dict[str, Any]:
         """Back to the valid base answers; returns a deep copy of the base JSON to edit."""
         self.answers = {p: Answer(body=json.dumps(b).encode()) for p, b in self.base.items()}
+        self.hits = Counter()
         return copy.deepcopy(self.base)
 
     def set_json(self, path: str, body: Any, status: int = 200) -> None:
@@ -139,6 +142,7 @@ class FakeEngine:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
+        self.hits[request.url.path] += 1
         answer = self.answers.get(request.url.path)
         if answer is None:
             answer = Answer(404, b'{"message":"Not Found","statusCode":404}')

@@ -28,6 +28,9 @@ class Case:
     apply: Edit
     names: str
     fails: tuple[str, ...] = ()  # commands that must stop with an error (exit 1)
+    # For answers that could blow up (size, depth, long numbers): the exact refusal, which
+    # shows a countable limit stopped the read before any unbounded work.
+    says: str = ""
 
 
 def _raw(path: str, body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Edit:
@@ -127,12 +130,14 @@ CASES: list[Case] = [
         _raw(LIST, _deep(100_000)),
         "instance list",
         fails=("export", "plan"),
+        says="instance list: the engine answered 200 with malformed JSON (200015 bytes)",
     ),
     Case(
         "list: 5000-digit number",
         _raw(LIST, b'{"instances": [], "n": ' + b"9" * 5000 + b"}"),
         "instance list",
         fails=("export", "plan"),
+        says="instance list: the engine answered 200 with malformed JSON (5024 bytes)",
     ),
     Case(
         "list: NaN literal",
@@ -145,12 +150,14 @@ CASES: list[Case] = [
         _raw(LIST, b'{"instances": "' + b"x" * (25 * MB) + b'"}'),
         "instance list",
         fails=("export", "plan"),
+        says="error: instance list: the answer is over 20 MB; not read",
     ),
     Case(
         "list: gzip bomb",
         _raw(LIST, _bomb(), headers={"content-encoding": "gzip"}),
         "instance list",
         fails=("export", "plan"),
+        says="error: instance list: the answer is over 20 MB; not read",
     ),
     Case(
         "list: 500",

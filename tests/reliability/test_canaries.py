@@ -12,33 +12,18 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reconciler.config.writer import write_repo
 from reconciler.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from reconciler.sandbox.server import SandboxServer
-from tests.cli.helpers import cli
-from tests.reliability.states import CANARY, SECRETS_ENV, state_a
+from tests.reliability.sinks import CREDENTIAL_WRITES, POLYANT_YAML, Sinks, debug_log, make_repo
+from tests.reliability.states import CANARY, SECRETS_ENV
 
 SCALE = 20.0
 WRONG_TOKEN = "canary-rejected-token-6a02f4e1"
-POLYANT_YAML = """\
-version: 1
-scope: {instances: ["*"], excludeInstances: [demo-agent]}
-prune: {instances: true, skills: true, children: true, secrets: true}
-safety: {maxDeletePercent: 100, maxUpdatePercent: 100, minObjects: 0}
-"""
-CREDENTIAL_WRITES = [
-    "PUT /api/instances/:slug/secrets",
-    "PUT /api/instances/:slug/channels/:type",
-    "PUT /api/instances/:slug/skills/:skillSlug/env",
-    "POST /api/instances/:slug/event-sources",
-]
 
 
 def _canaries() -> list[str]:
@@ -47,45 +32,9 @@ def _canaries() -> list[str]:
     return sorted(set(values))
 
 
-def _repo(root: Path) -> Path:
-    root.mkdir()
-    (root / "polyant.yaml").write_text(POLYANT_YAML, encoding="utf-8")
-    write_repo(root, state_a())
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"]):
-        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "c"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-    return root
-
-
-class Sinks:
-    """Everything the scenario printed, logged or wrote, by sink name."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.out: dict[str, bytes] = {}
-
-    def run(self, name: str, args: list[str], env: dict[str, str], code: int) -> None:
-        """Run the CLI; keep its stdout and stderr as two sinks; check its exit code."""
-        result = cli(args, env)
-        self.out[f"{name}: stdout"] = result.out.encode()
-        self.out[f"{name}: stderr"] = result.err.encode()
-        assert result.code == code, f"{name}: exit {result.code}\n{result.text}"
-        assert "Traceback" not in result.text
-
-    def files(self, prefix: str, folder: Path) -> None:
-        """Every file under `folder` (raw bytes) as one sink each."""
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".git" not in p.parts):
-            self.out[f"{prefix}: {path.relative_to(folder)}"] = path.read_bytes()
-
-
 def _scenario(tmp: Path, server: SandboxServer, log: io.StringIO) -> Sinks:
     sinks = Sinks(tmp)
-    root = _repo(tmp / "repo")
+    root = make_repo(tmp / "repo")
     out_file, summary = tmp / "github_output", tmp / "step_summary"
     env = {
         "POLYANT_URL": server.url,
@@ -158,24 +107,14 @@ def _scenario(tmp: Path, server: SandboxServer, log: io.StringIO) -> Sinks:
 @pytest.fixture(scope="module")
 def sinks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sinks]:
     """Run the whole scenario once with DEBUG logging captured from every logger."""
-    log = io.StringIO()
-    handler = logging.StreamHandler(log)
-    handler.setLevel(logging.DEBUG)
-    root_logger = logging.getLogger()
-    old_level = root_logger.level
-    root_logger.addHandler(handler)
-    root_logger.setLevel(logging.DEBUG)
-    try:
-        with SandboxServer(time_scale=SCALE, static_token=CANARY["token"]) as server:
-            found = _scenario(tmp_path_factory.mktemp("canaries"), server, log)
-            tokens = [
-                s.webhook_token for d in server.store.data.values() for s in d.sources.values()
-            ]
-            found.tmp.joinpath("tokens.json").write_text(json.dumps(tokens), encoding="utf-8")
-            yield found
-    finally:
-        root_logger.removeHandler(handler)
-        root_logger.setLevel(old_level)
+    with (
+        debug_log() as log,
+        SandboxServer(time_scale=SCALE, static_token=CANARY["token"]) as server,
+    ):
+        found = _scenario(tmp_path_factory.mktemp("canaries"), server, log)
+        tokens = [s.webhook_token for d in server.store.data.values() for s in d.sources.values()]
+        found.tmp.joinpath("tokens.json").write_text(json.dumps(tokens), encoding="utf-8")
+        yield found
 
 
 def test_the_scenario_reached_every_sink(sinks: Sinks) -> None:

@@ -1,10 +1,9 @@
-"""Hostile engine answers: clear one-line errors, bounded time and memory, no partial writes."""
+"""Hostile engine answers: clear one-line errors, bounded requests and memory, no partial writes."""
 
 from __future__ import annotations
 
 import re
 import resource
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,6 @@ from tests.reliability.fake_engine import FakeEngine, record_base
 from tests.reliability.hostile_engine import CASES, Case
 from tests.reliability.hostile_repo import write_base
 
-MAX_SECONDS = 5.0
 MAX_RSS_GROWTH = 256 * 1024 * 1024
 REPO_FILE = re.compile(
     r"^(polyant\.yaml|\.schemas/(instance|polyant|skill)\.json"
@@ -73,11 +71,9 @@ def test_hostile_answer_is_handled_cleanly(
 
     # Max RSS, not tracemalloc: tracing slows ruamel's emitter tenfold on big values.
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    start = time.monotonic()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run = cli([command, "--root", str(root)], env)
-    elapsed = time.monotonic() - start
     growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before
 
     assert "Traceback" not in run.text and "internal error" not in run.text, run.text
@@ -85,7 +81,9 @@ def test_hostile_answer_is_handled_cleanly(
     assert shown == [], f"Python warnings reach the user's terminal: {shown}"
     lines = [line for line in run.err.splitlines() if line.strip()]
     assert all(len(line) < 2000 for line in lines), "an error line carries a whole answer"
-    assert elapsed < MAX_SECONDS, f"took {elapsed:.1f} s"
+    # Each route is asked once: no retry or re-read loop on a hostile answer (the fake
+    # answers at once, so any extra request would be the reconciler's own doing).
+    assert fake.hits and max(fake.hits.values()) == 1, f"routes asked again: {fake.hits}"
     assert growth < MAX_RSS_GROWTH, f"max RSS grew by {growth / 2**20:.0f} MB"
     after = _files(tmp_path)
     assert {k: v for k, v in after.items() if not k.startswith("repo/")} == {
@@ -96,6 +94,7 @@ def test_hostile_answer_is_handled_cleanly(
     if run.code != 0:
         assert lines and lines[-1].startswith("error: "), run.err
         assert any(case.names in line for line in lines), f"no line names {case.names!r}"
+        assert any(case.says in line for line in lines), f"no line says {case.says!r}"
         assert after == before, "a failed command changed the repo (partial write)"
     elif command == "export":
         names = [k.removeprefix("repo/") for k in after if k.startswith("repo/")]
