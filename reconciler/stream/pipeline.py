@@ -1,29 +1,8 @@
-"""The pipelined apply: each instance is read, diffed, checked, written and verified on its own.
-
-Reads, writes and verification use different route handlers, so while one instance is
-written the next ones are read, each handler paced at its own bound (issue 14). The plan
-that results is the one ``core.make_plan`` would have made (same diff, same waves,
-same safety verdict); what changes is when each object's writes may start:
-
-- **Safety.** Nothing is written until the thresholds cannot be crossed any more: the
-  changes diffed so far, plus every instance not yet read counted as an update, stay
-  under them (``--force`` lifts this, as it lifts the thresholds), and no unread instance
-  could still ask to wipe memories. Otherwise writes wait for the last read, and an
-  unsafe plan writes nothing at all.
-- **Review.** With a reviewed plan (``apply --plan``, or the plan shown before "yes"),
-  each object is written only when its fresh change is exactly the reviewed one, live
-  fingerprint included; an object that moved is not written and is reported.
-- **Order.** Catalog skills are written first, in one import. An instance whose change
-  touches an ``agent`` channel or whose tools name ``agent:*`` waits for the last read,
-  and so do deletes: they then run in the plan's waves (``engine.apply.run_waves``).
-- **Verification.** A change whose every write was confirmed by the engine's answer is
-  done; any other is read again (its instance only) and diffed again.
-"""
+"""One pipelined apply: the shared diff run, the safety bound, the writes made so far."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -34,9 +13,8 @@ from reconciler.engine.duplicates import delete_duplicates
 from reconciler.engine.executor.change import ChangeRun
 from reconciler.engine.executor.context import RunContext
 from reconciler.engine.executor.skills import import_skills
-from reconciler.engine.read import Lists, read_instance, read_lists, read_skills
-from reconciler.engine.report import ApplyReport, ChangeResult
-from reconciler.errors import PlanError
+from reconciler.engine.read import Lists, read_instance, read_skills
+from reconciler.engine.report import ApplyReport
 from reconciler.model.engineline import with_bundle_version
 from reconciler.model.managed import normalize, normalize_skill
 from reconciler.model.objects import Instance, State
@@ -44,18 +22,7 @@ from reconciler.model.project import Project
 from reconciler.plan import diff, differ, engineaware, safety
 from reconciler.plan.changes import Change, Duplicate, LiveSnapshot, Plan
 from reconciler.plan.differ import Differ
-
-MOVED = (
-    "changed since the plan was reviewed: nothing was written for it; run plan again and review it"
-)
-
-
-@dataclass(frozen=True)
-class Review:
-    """What each object's change must match before it is written."""
-
-    plan: Plan | None = None  # a reviewed plan: per object, its change and live fingerprint
-    checksum: str | None = None  # --expect-checksum alone: only the whole set can tell
+from reconciler.stream.gate import Gate, Review
 
 
 @dataclass
@@ -67,44 +34,14 @@ class Streamed:
     refused: list[str] = field(default_factory=list)  # one line per object left unwritten
 
 
-def apply_pipelined(
-    client: EngineClient,
-    desired: State,
-    project: Project,
-    policy: core.Policy,
-    *,
-    secrets: Mapping[str, str],
-    supplied: Collection[str] = (),
-    review: Review = Review(),
-    check: Callable[[LiveSnapshot], None] | None = None,
-    on_progress: Callable[[str], None] | None = None,
-) -> Streamed:
-    """Read, diff, write and verify instance by instance; the plan comes out at the end."""
-    lists = read_lists(client)
-    if check is not None:
-        check(_snapshot(lists, {}))
-    pipe = _Pipeline(
-        client,
-        lists,
-        desired=desired,
-        project=project,
-        policy=policy,
-        supplied=supplied,
-        review=review,
-    )
-    pipe.ctx = RunContext(
-        client, secrets, dry_run=False, prune=policy.prune, on_progress=on_progress
-    )
-    return pipe.run()
-
-
-def _snapshot(lists: Lists, instances: Mapping[str, Instance]) -> LiveSnapshot:
+def snapshot(lists: Lists, instances: Mapping[str, Instance]) -> LiveSnapshot:
+    """The lists read so far as a live snapshot (instances added as they are read)."""
     skills = {k: normalize_skill(v) for k, v in sorted((lists.catalog or {}).items())}
     state = State.model_construct(instances=dict(instances), skills=skills)
     return LiveSnapshot(state=state, instance_slugs=sorted(lists.dtos), engine=lists.caps)
 
 
-class _Pipeline:
+class Pipeline:
     """One pipelined apply: the shared diff run, the safety bound, the runs made so far."""
 
     def __init__(
@@ -118,22 +55,21 @@ class _Pipeline:
         supplied: Collection[str],
         review: Review,
     ) -> None:
-        self.client, self.lists, self.policy, self.review = client, lists, policy, review
+        self.client, self.lists, self.policy = client, lists, policy
+        self.gate = Gate(review)
         self.desired, self.supplied = desired, supplied
         self.ctx: RunContext
         fitted, self.unmanaged = engineaware.fit_desired(desired, lists.caps)
-        have = _snapshot(lists, {}).state
+        have = snapshot(lists, {}).state
         self.diff = Differ(
             project, policy.env, policy.prune, frozenset(supplied), normalize(fitted), have
         )
         self.skills = diff.skill_changes(self.diff, scoped=policy.only is not None)
         self.world = diff.world(self.diff, self.skills)
-        self.managed = safety.managed_count(_snapshot(lists, {}), project, policy.env, fitted)
-        self.lock = threading.Lock()
+        self.managed = safety.managed_count(snapshot(lists, {}), project, policy.env, fitted)
+        self.lock = self.gate.lock
         self.changes: list[Change] = []
         self.done: dict[str, ChangeRun] = {}
-        self.refused: list[str] = []
-        self.failed: list[ChangeResult] = []
         self.dupes: list[Duplicate] = []
         self.versions: set[str] = set()
         self.unconverged: set[str] = set()
@@ -160,33 +96,17 @@ class _Pipeline:
         plan = self._plan()
         if plan.unsafe:
             return Streamed(plan, report_of(self.ctx, []))  # the bound kept every write back
-        self._check_whole(plan)
+        self.gate.check_whole(plan)
         if not self.released:
             self.released = self._release()
-        waiting = [c for c in plan.changes if c.key not in self.done and self._allowed(c)]
+        waiting = [c for c in plan.changes if c.key not in self.done and self.gate.allowed(c)]
         late = run_waves(self.ctx, replace(plan, changes=tuple(waiting)))
         report = report_of(self.ctx, [*self.done.values(), *late])
         removed = delete_duplicates(self.client, list(plan.duplicates), dry_run=False)
-        report.results += self.failed + removed
+        report.results += self.gate.failed + removed
         report.calls_made += len(removed)
         report.non_converged = sorted(self.unconverged | self._verify_late(late))
-        return Streamed(plan, report, self.refused)
-
-    def _check_whole(self, plan: Plan) -> None:
-        """What only the whole plan can tell: an expected checksum, reviewed objects unseen."""
-        reviewed, expected = self.review.plan, self.review.checksum
-        if reviewed is None:
-            if expected and safety.checksum(plan) != expected:
-                raise PlanError(
-                    "the change set differs from the reviewed plan (reviewed "
-                    f"{expected[:12]}, now {safety.checksum(plan)[:12]}): nothing was written; "
-                    "the repo or the engine moved since the review; plan again and review it"
-                )
-            return
-        fresh = {c.key for c in plan.changes}
-        for change in reviewed.changes:
-            if change.key not in fresh:
-                self._refuse(change, MOVED)
+        return Streamed(plan, report, self.gate.refused)
 
     def _verify_late(self, late: list[ChangeRun]) -> set[str]:
         """The changes run after the reads, and the catalog's, verified as ``core.verify`` does."""
@@ -244,12 +164,10 @@ class _Pipeline:
             self.wipes = self.wipes or probe.unsafe
             self._maybe_release()
         if dupes and not self.policy.prune:
-            # Extra copies would run or live on unseen: this instance waits for --prune.
-            action = changes[0].action if changes else "update"
-            self._refuse_key(f"instance/{slug}", action, _duplicates_line(dupes))
+            self.gate.refuse_duplicates(slug, changes[0].action if changes else "update", dupes)
             return
         for change in changes:
-            if self.released and _independent(change) and self._allowed(change):
+            if self.released and _independent(change) and self.gate.allowed(change):
                 self._run(change)
 
     def _maybe_release(self) -> None:
@@ -259,7 +177,7 @@ class _Pipeline:
 
     def _bound_safe(self) -> bool:
         """No threshold can be crossed, whatever the unread instances turn out to be."""
-        if self.review.checksum is not None and self.review.plan is None:
+        if self.gate.review.whole_only:
             return False
         if self.policy.force:
             return True
@@ -280,36 +198,13 @@ class _Pipeline:
 
     def _release(self) -> bool:
         """Writes may start: the catalog skills go first, in one import."""
-        runs = [ChangeRun(self.ctx, c) for c in self._skills() if self._allowed(c)]
+        runs = [ChangeRun(self.ctx, c) for c in self._skills() if self.gate.allowed(c)]
         import_skills(self.ctx, [r for r in runs if r.change.action != "delete"])
         self.done.update({r.key: r for r in runs if r.change.action != "delete"})
         return True
 
     def _skills(self) -> list[Change]:
         return [replace(c, wave=diff.wave_of(c)) for c in self.skills]
-
-    def _allowed(self, change: Change) -> bool:
-        """False (and the object reported) when it moved since the reviewed plan."""
-        reviewed = self.review.plan
-        if reviewed is None:
-            return True
-        mine = next((c for c in reviewed.changes if c.key == change.key), None)
-        if safety.moved_since_review(change, mine):
-            self._refuse(change, MOVED)
-            return False
-        return True
-
-    def _refuse(self, change: Change, reason: str) -> None:
-        self._refuse_key(change.key, change.action, reason)
-
-    def _refuse_key(self, key: str, action: str, reason: str) -> None:
-        """An object left unwritten: a failed result and one error line."""
-        with self.lock:
-            if key not in {r.key for r in self.failed}:
-                self.failed.append(ChangeResult(key, action, "failed", reason))
-                self.refused.append(
-                    reason if reason.startswith("duplicates") else f"{key} {reason}"
-                )
 
     def _run(self, change: Change) -> None:
         run = run_change(self.ctx, change)
@@ -375,11 +270,3 @@ def _independent(change: Change) -> bool:
 def _may_wipe(inst: Instance) -> bool:
     # Only a change of embeddingProvider wipes, and only confirmWipe allows it.
     return "embedding_provider" in inst.model_fields_set and not inst.confirm_wipe
-
-
-def _duplicates_line(dupes: Sequence[Duplicate]) -> str:
-    listed = "; ".join(d.describe() for d in dupes[:5])
-    return (
-        f"duplicates on the engine: {listed}; names must be unique per instance: not written; "
-        "run with --prune to delete the extra copies, or delete them on the engine"
-    )
