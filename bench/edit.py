@@ -31,10 +31,12 @@ from typing import Any
 from bench import fleet, measure
 from bench.throughput import _client, _measure, minimum_wall, scale_for
 from reconciler import core, stream
-from reconciler.config.load import LoadedRepo, load_repo
+from reconciler.config.load import load_repo
 from reconciler.config.writer import write_repo
 from reconciler.engine.client import EngineClient
 from reconciler.engine.report import ApplyReport
+from reconciler.model.objects import State
+from reconciler.model.project import Project
 
 CHAIN_RTTS = 4  # list → export → env GET → PATCH
 
@@ -90,7 +92,7 @@ def run_edit(n: int, skills: int, scale: float, latency_s: float, mode: str) -> 
         _client(server, scale) as client,
     ):
         start = time.monotonic()
-        report = _apply(mode, client, loaded, env)
+        report = apply_edit(mode, client, loaded.state, loaded.project, env)
         wall = time.monotonic() - start
         assert report.ok() and not report.non_converged, "the edit must apply cleanly"
         assert len(report.results) == n, f"expected {n} updates, ran {len(report.results)}"
@@ -121,17 +123,26 @@ def minimal_busiest(n: int, skills: int) -> int:
     return n * max(1, skills)
 
 
-def _apply(mode: str, client: EngineClient, loaded: LoadedRepo, env: dict[str, str]) -> ApplyReport:
-    supplied, policy = core.supplied_vars(loaded.state, env), core.Policy()
+def apply_edit(
+    mode: str,
+    client: EngineClient,
+    desired: State,
+    project: Project,
+    env: dict[str, str],
+    *,
+    prune: bool = False,
+) -> ApplyReport:
+    """Apply `desired` with its verification, pipelined (as the CLI does) or classic."""
+    supplied, policy = core.supplied_vars(desired, env), core.Policy(prune=prune)
     if mode == "pipelined":
         done = stream.apply_pipelined(
-            client, loaded.state, loaded.project, policy, secrets=env, supplied=supplied
+            client, desired, project, policy, secrets=env, supplied=supplied
         )
         assert not done.plan.unsafe and not done.refused, "the edit must be safe"
         return done.report
-    plan = core.make_plan(client, loaded.state, loaded.project, policy, supplied=supplied).plan
-    report = core.apply(client, plan, secrets=env)
-    core.verify(client, report, loaded.state, loaded.project, policy, supplied=supplied)
+    plan = core.make_plan(client, desired, project, policy, supplied=supplied).plan
+    report = core.apply(client, plan, secrets=env, prune=prune)
+    core.verify(client, report, desired, project, policy, supplied=supplied)
     return report
 
 

@@ -7,13 +7,14 @@ Run (the engine from ../shared/real-engine; its own port so nothing else shares 
     .venv/bin/python -m bench.real [--n 90] [--skills 1]
 
 Creates N instances named `bench-<random>-NNNN` (setup, not measured), then measures
-what `apply` does for an edit of every instance's description: the plan read, the writes
-and the verification read, at the engine's real 30 requests / 60 s per handler. Then
+what `apply` does for an edit of every instance's description (pipelined, as the CLI runs
+it, or `--mode classic`: read, then write, then verify), at the engine's real 30 requests
+/ 60 s per handler. Then
 deletes the instances and the catalog skills it created. The instances carry no
 channels, tasks or event sources (nothing runs on its own); the skills are the bench
 fleet's, with plain env values.
 
-Floor: the busiest handler's necessary calls (the plan read and the writes, no
+Floor: the busiest handler's necessary calls (the reads and the writes, no
 verification) need ceil(calls / 30) - 1 full windows of 60 s after the first burst.
 """
 
@@ -29,8 +30,7 @@ from functools import partial
 from typing import Any
 
 from bench import fleet, measure
-from bench.edit import fleet_docs, minimal_requests
-from reconciler import core
+from bench.edit import apply_edit, fleet_docs, minimal_requests
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.model.project import Project, Prune, Safety, Scope
 
@@ -66,24 +66,20 @@ def converge(
     catalog: list[Any],
     proj: Project,
     *,
-    prune: bool = False,
-) -> tuple[float, int, int]:
-    """Apply the desired fleet; (wall s, requests before verify, requests in total)."""
+    mode: str = "pipelined",
+) -> tuple[float, int]:
+    """Apply the desired fleet with its verification; (wall s, requests)."""
     env = fleet.secrets_env(docs)
     desired = fleet.state_of(docs, catalog)
-    start_reads = client.stats.reads + client.stats.writes
+    start_requests = client.stats.reads + client.stats.writes
     start = time.monotonic()
-    supplied, policy = core.supplied_vars(desired, env), core.Policy(prune=prune)
-    plan = core.make_plan(client, desired, proj, policy, supplied=supplied).plan
-    report = core.apply(client, plan, secrets=env, prune=prune)
-    middle = client.stats.reads + client.stats.writes
-    core.verify(client, report, desired, proj, policy, supplied=supplied)
+    report = apply_edit(mode, client, desired, proj, env)
     wall = time.monotonic() - start
     if not report.ok() or report.non_converged:
         raise SystemExit(
             f"apply did not converge: {report.non_converged or report.to_json()[:500]}"
         )
-    return wall, middle - start_reads, client.stats.reads + client.stats.writes - start_reads
+    return wall, client.stats.reads + client.stats.writes - start_requests
 
 
 def cleanup(client: EngineClient, docs: list[dict[str, Any]], catalog: list[Any]) -> None:
@@ -103,25 +99,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     config = EngineConfig(url=url, token=token, rate_limit=30, rate_window_s=60.0, timeout_s=60.0)
     with EngineClient(config) as client:
         print(f"{prefix}: creating {args.n} instances (setup, not measured)…", flush=True)
-        setup_s, _, _ = converge(client, docs, catalog, proj)
+        setup_s, _ = converge(client, docs, catalog, proj)
         print(f"setup took {setup_s:.0f} s; editing every description…", flush=True)
         edited = [{**d, "description": f"{d['description']} (edited)"} for d in docs]
         before = client.stats.throttled
-        wall, necessary, total = converge(client, edited, catalog, proj)
+        wall, total = converge(client, edited, catalog, proj, mode=args.mode)
         throttled = client.stats.throttled - before
         busiest = args.n * max(1, args.skills)  # the env GET handler carries one per skill
         floor = max(0, math.ceil(busiest / measure.LIMIT) - 1) * measure.WINDOW_S
         print("cleaning up…", flush=True)
         cleanup(client, docs, catalog)
     ratio = wall / floor if floor else float("nan")  # under one window: no floor to compare
-    rows = [[args.n, args.skills, wall, floor, ratio, necessary, total, throttled]]
+    rows = [[args.n, args.skills, args.mode, wall, floor, ratio, total, throttled]]
     headers = [
         "N",
         "skills",
+        "apply",
         "wall s",
         "floor s",
         "wall/floor",
-        "requests w/o verify",
         "requests",
         "429s",
     ]
@@ -145,6 +141,9 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=90, help="instances (default 90)")
     parser.add_argument(
         "--skills", type=int, default=1, choices=(1, 2), help="plain-env skills each"
+    )
+    parser.add_argument(
+        "--mode", default="pipelined", choices=("pipelined", "classic"), help="apply path"
     )
     return parser.parse_args(argv)
 
