@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from reconciler.cli import context, github_out, scoping
-from reconciler.cli.confirm import confirm_apply
-from reconciler.cli.context import Options
+from reconciler.cli import github_out, scoping
+from reconciler.cli.applying import Steps, run_pipelined, run_planned
 from reconciler.cli.drift_cmd import drift
 from reconciler.cli.options import (
     common,
@@ -24,22 +20,16 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import use_color, write_file
 from reconciler.cli.overrides import keep_overrides
-from reconciler.cli.pipeline import engine, load_valid, make_plan
-from reconciler.cli.saved import apply_and_report, plan_to_apply
-from reconciler.cli.streamed import apply_streamed, review_of, saved_plan, streams
-from reconciler.cli.targets import Targets
+from reconciler.cli.pipeline import engine, make_plan
+from reconciler.cli.streamed import saved_plan, streams
 from reconciler.config.dirty import refuse_uncommitted
-from reconciler.config.load import LoadedRepo, load_project, load_repo
+from reconciler.config.load import load_project, load_repo
 from reconciler.config.schema import write_schemas
 from reconciler.config.writer import write_repo
-from reconciler.engine.client import EngineClient
-from reconciler.engine.lease import Lease, held
 from reconciler.engine.read import read_live
-from reconciler.engine.report import ApplyReport
-from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, PlanError
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.model.checks import visible
 from reconciler.plan import safety
-from reconciler.plan.changes import Plan
 from reconciler.plan.planfile import plan_to_json
 from reconciler.render import text as render
 
@@ -218,22 +208,28 @@ def apply(
     On a terminal it prints the plan and asks "apply these changes? (yes/no)"; a saved plan
     (--plan, already reviewed), --dry-run and --auto-approve do not ask.
 
+    Instances are read, diffed, written and verified one by one, so reads and writes
+    overlap (--dry-run, --shard and --instance/--skill plan everything first). The plan
+    printed, its safety verdict (exit 4 writes nothing) and a reviewed plan's gates are
+    those of `plan`; an object that moved since its review is not written.
+
     One apply at a time per engine: apply holds a lease on the engine (an inactive
     instance named polyant-gitops-apply-lease) for its writes; a second apply waits for it
     (POLYANT_LEASE_WAIT_SECONDS / leaseWaitSeconds, default 300) and then refuses, naming
-    the holder and the expiry; once it holds the lease it plans again. A plan without
-    changes, --dry-run and --no-lock take no lease.
+    the holder and the expiry. Like Terraform's state lock, an unattended apply takes it
+    before its first read (it plans while it writes); one that asks takes it after "yes".
+    --dry-run, --no-lock and a shown plan without changes take no lease.
     """
     opts = options(root, env_name, insecure)
     targets = targets_of(target_instances, target_skills)
     saved = saved_plan(plan_file)
-    steps = _Steps(opts, plan_file, prune, force, ref, shard, expect_checksum)
+    steps = Steps(opts, plan_file, prune, force, ref, shard, expect_checksum)
     if streams(dry_run=dry_run, shard=shard, targeted=bool(targets), saved=saved):
-        result = _pipelined(
+        result = run_pipelined(
             steps, saved, ask=not auto_approve, lock=not no_lock, record=record_applied
         )
     else:
-        result = _planned(
+        result = run_planned(
             steps,
             targets,
             dry_run=dry_run,
@@ -245,130 +241,6 @@ def apply(
         write_file(report, result.to_json())
     github_out.apply_outputs(result)
     finish(EXIT_OK if result.ok() else EXIT_ERROR)
-
-
-@dataclass(frozen=True)
-class _Steps:
-    """What apply was asked, shared by its two ways of running."""
-
-    opts: Options
-    plan_file: Path | None
-    prune: bool
-    force: bool
-    ref: str | None
-    shard: str | None
-    expect_checksum: str | None
-
-    def planner(
-        self, loaded: LoadedRepo, client: EngineClient, targets: Targets | None
-    ) -> Callable[[], Plan]:
-        return functools.partial(
-            plan_to_apply,
-            loaded,
-            client,
-            self.opts,
-            plan_file=self.plan_file,
-            prune=self.prune,
-            force=self.force,
-            ref=self.ref,
-            shard=self.shard,
-            expect_checksum=self.expect_checksum,
-            targets=targets,
-        )
-
-
-def _pipelined(
-    steps: _Steps, saved: Plan | None, *, ask: bool, lock: bool, record: bool
-) -> ApplyReport:
-    """Read, write and verify instance by instance (see reconciler/stream.py)."""
-    opts = steps.opts
-    loaded = (
-        scoping.load_scoped(opts, ref=steps.ref, shard=None) if saved is None else load_valid(opts)
-    )
-    with engine(loaded, opts) as client:
-        shown = _show(saved) if saved is not None else None
-        if shown is None and ask:
-            shown = _show(steps.planner(loaded, client, None)())
-            if not shown.has_changes:
-                return apply_and_report(
-                    loaded, client, opts, shown, prune=steps.prune, dry_run=False
-                )
-            confirm_apply()
-        review = review_of(
-            loaded, client, opts, saved=shown, prune=steps.prune, expect=steps.expect_checksum
-        )
-        with held(_lease(client, loaded, opts) if lock else None):
-            return apply_streamed(
-                loaded,
-                client,
-                opts,
-                review=review,
-                saved=saved,
-                prune=steps.prune,
-                force=steps.force,
-                ref=steps.ref,
-                record_applied=record,
-            )
-
-
-def _planned(
-    steps: _Steps,
-    targets: Targets | None,
-    *,
-    dry_run: bool,
-    auto_approve: bool,
-    lock: bool,
-    record: bool,
-) -> ApplyReport:
-    """Plan everything, then apply it (dry runs, shards, targeted applies)."""
-    opts = steps.opts
-    # A saved plan carries its own scope: load every folder it may name.
-    loaded = (
-        scoping.load_scoped(opts, ref=steps.ref, shard=steps.shard)
-        if steps.plan_file is None
-        else load_valid(opts)
-    )
-    with engine(loaded, opts) as client:
-        make = steps.planner(loaded, client, targets)
-        the_plan = _show(make())
-        asked = the_plan.has_changes and not (auto_approve or dry_run or steps.plan_file)
-        if asked:
-            confirm_apply()
-        skip = dry_run or not lock or not the_plan.has_changes
-        with held(None if skip else _lease(client, loaded, opts)):
-            if not skip:
-                the_plan = _under_lease(make, the_plan, asked=asked)
-            return apply_and_report(
-                loaded, client, opts, the_plan, prune=steps.prune, dry_run=dry_run, record=record
-            )
-
-
-def _show(the_plan: Plan) -> Plan:
-    click.echo(render.to_text(the_plan, color=use_color()))
-    safety.require_safe(the_plan)  # exit 4 before anything is asked or written
-    return the_plan
-
-
-def _under_lease(make: Callable[[], Plan], shown: Plan, *, asked: bool) -> Plan:
-    """The plan again, now that no other apply writes: another may have written meanwhile."""
-    again = make()
-    if safety.checksum(again) == safety.checksum(shown):
-        return again
-    if asked:
-        raise PlanError(
-            "the engine moved while this apply waited for the apply lease: "
-            "nothing was written; run apply again and review the new plan"
-        )
-    click.echo("The engine moved while waiting for the apply lease; plan now:")
-    return _show(again)
-
-
-def _lease(client: EngineClient, loaded: LoadedRepo, opts: Options) -> Lease:
-    wait = context.lease_wait_s(loaded.project, opts.env_name)
-    say = functools.partial(click.echo, err=True)
-    # Polling stays at 12 reads per rate window, so two waiters fit in one handler's budget.
-    poll = client.config.rate_window_s / 12
-    return Lease(client, holder=context.lease_holder(), wait_s=wait, poll_s=poll, on_wait=say)
 
 
 def _title(the_plan: object) -> str:
