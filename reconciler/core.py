@@ -9,7 +9,7 @@ wrote and diff it again).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from reconciler.engine.apply import apply_plan
@@ -84,7 +84,7 @@ def make_plan(
         plan,
         environment=policy.env,
         engine_url=client.url,
-        duplicates=_duplicates(live, prune=policy.prune),
+        duplicates=refuse_duplicates(live.duplicates, prune=policy.prune),
     )
     managed = safety.managed_count(live, project, policy.env, desired)
     plan = safety.check_safety(plan, project, managed_count=managed, force=policy.force)
@@ -112,17 +112,18 @@ def _shard(
     return compare.shard_plan(plan, *policy.shard, catalog)
 
 
-def _duplicates(live: LiveSnapshot, *, prune: bool) -> tuple[Duplicate, ...]:
+def refuse_duplicates(found: Sequence[Duplicate], *, prune: bool) -> tuple[Duplicate, ...]:
+    """Live duplicates as plan changes under --prune; without it, a PlanError."""
     # Only the first copy of a name is managed; the others would run or live on unseen, so
     # they are a change (deleted under --prune), never a warning that leaves exit 0.
-    if live.duplicates and not prune:
-        listed = "; ".join(d.describe() for d in live.duplicates[:5])
-        more = f" and {len(live.duplicates) - 5} more" if len(live.duplicates) > 5 else ""
+    if found and not prune:
+        listed = "; ".join(d.describe() for d in found[:5])
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
         raise PlanError(
             f"duplicates on the engine: {listed}{more}; names must be unique per instance: "
             "run with --prune to delete the extra copies, or delete them on the engine"
         )
-    return tuple(live.duplicates)
+    return tuple(found)
 
 
 def require_reviewed(

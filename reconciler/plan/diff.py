@@ -21,7 +21,8 @@ and ``children``):
 - ``supplied_secrets`` holds the NAMES of the variables (``reconciler.model.secretenv``) that
   will carry secret values at apply time; a declared secret that is missing on the engine
   is a change when its variable is supplied, else a warning. Values never enter a plan.
-- Every change carries the fingerprint of its live object, stamped here and only here.
+- Every change carries the fingerprint of its live object, stamped here (a pipelined apply
+  stamps it as it diffs, then drops the live object) and nowhere else.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def finish(
     if not run.may_delete and run.prune and (live_instances or run.active_skills()):
         message = "the repository declares no instance and no skill: --prune deletes nothing"
         run.note("warning", EMPTY_DESIRED_KEY, message)
-    stamped = [replace(c, fingerprint=fingerprint(c.live)) for c in changes]
+    stamped = [replace(c, fingerprint=c.fingerprint or fingerprint(c.live)) for c in changes]
     return Plan(
         changes=tuple(_with_waves(_ordered(stamped))),
         notices=tuple(run.notices),

@@ -189,6 +189,7 @@ def moved_since_review(change: Change | None, reviewed: Change | None) -> bool:
     """
     if change is None or reviewed is None:
         return change is not reviewed
-    if reviewed.fingerprint is not None and fingerprint(change.live) != reviewed.fingerprint:
+    now = change.fingerprint or fingerprint(change.live)
+    if reviewed.fingerprint is not None and now != reviewed.fingerprint:
         return True
     return change_record(change) != change_record(reviewed)

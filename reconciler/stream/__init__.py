@@ -30,11 +30,11 @@ from reconciler.engine.executor.context import RunContext
 from reconciler.engine.read import read_lists
 from reconciler.model.objects import State
 from reconciler.model.project import Project
-from reconciler.plan.changes import LiveSnapshot
+from reconciler.plan.changes import LiveSnapshot, Plan
 from reconciler.stream.gate import MOVED, NO_REVIEW, Review
 from reconciler.stream.pipeline import Pipeline, Streamed, snapshot
 
-__all__ = ["MOVED", "Review", "Streamed", "apply_pipelined"]
+__all__ = ["MOVED", "Review", "Streamed", "apply_pipelined", "plan_pipelined"]
 
 
 def apply_pipelined(
@@ -50,10 +50,46 @@ def apply_pipelined(
     on_progress: Callable[[str], None] | None = None,
 ) -> Streamed:
     """Read, diff, write and verify instance by instance; the plan comes out at the end."""
+    pipe = _pipeline(
+        client, desired, project, policy, supplied=supplied, review=review, check=check
+    )
+    ctx = RunContext(client, secrets, dry_run=False, prune=policy.prune, on_progress=on_progress)
+    return pipe.run(ctx)
+
+
+def plan_pipelined(
+    client: EngineClient,
+    desired: State,
+    project: Project,
+    policy: core.Policy,
+    *,
+    supplied: Collection[str] = (),
+    check: Callable[[LiveSnapshot], None] | None = None,
+) -> Plan:
+    """``core.make_plan``'s plan, each live instance diffed as it arrives and then dropped.
+
+    Peak memory holds the repository and the changes, not a second copy of the fleet.
+    """
+    pipe = _pipeline(
+        client, desired, project, policy, supplied=supplied, review=NO_REVIEW, check=check
+    )
+    return pipe.plan_only()
+
+
+def _pipeline(
+    client: EngineClient,
+    desired: State,
+    project: Project,
+    policy: core.Policy,
+    *,
+    supplied: Collection[str],
+    review: Review,
+    check: Callable[[LiveSnapshot], None] | None,
+) -> Pipeline:
     lists = read_lists(client)
     if check is not None:
         check(snapshot(lists, {}))
-    pipe = Pipeline(
+    return Pipeline(
         client,
         lists,
         desired=desired,
@@ -62,7 +98,3 @@ def apply_pipelined(
         supplied=supplied,
         review=review,
     )
-    pipe.ctx = RunContext(
-        client, secrets, dry_run=False, prune=policy.prune, on_progress=on_progress
-    )
-    return pipe.run()

@@ -58,7 +58,7 @@ class Pipeline:
         self.client, self.lists, self.policy = client, lists, policy
         self.gate = Gate(review)
         self.desired, self.supplied = desired, supplied
-        self.ctx: RunContext
+        self.ctx: RunContext | None = None  # None: plan only, nothing is written
         fitted, self.unmanaged = engineaware.fit_desired(desired, lists.caps)
         have = snapshot(lists, {}).state
         self.diff = Differ(
@@ -78,6 +78,12 @@ class Pipeline:
         self.wipes = False  # a change diffed so far asks to wipe memories without confirmWipe
         self.unread = self._existing()
 
+    @property
+    def writer(self) -> RunContext:
+        """The run's write context (only ``run`` writes; ``plan_only`` never gets here)."""
+        assert self.ctx is not None, "a plan-only pipeline never writes"
+        return self.ctx
+
     def _existing(self) -> set[str]:
         """Live instances in scope that the repo also declares: each may become an update."""
         return {s for s in self._live() if s in self.diff.want.instances}
@@ -86,22 +92,32 @@ class Pipeline:
         scope, only = self.diff.scope, self.policy.only
         return [s for s in sorted(self.lists.dtos) if scope.has_instance(s) and _in(s, only)]
 
-    def run(self) -> Streamed:
-        """Every instance through the pipeline, then what had to wait, then the plan."""
+    def plan_only(self) -> Plan:
+        """Every instance read and diffed, none kept: the plan ``core.make_plan`` makes."""
+        self._read_all()
+        core.refuse_duplicates(self._duplicates(), prune=self.policy.prune)
+        return self._plan()
+
+    def _read_all(self) -> None:
         created = self._creates()
         with self.lock:
             self._maybe_release()
         jobs = [partial(self._diffed, slug, None) for slug in created]
         self.client.parallel(jobs + [partial(self._one, slug) for slug in self._live()])
+
+    def run(self, ctx: RunContext) -> Streamed:
+        """Every instance through the pipeline, then what had to wait, then the plan."""
+        self.ctx = ctx
+        self._read_all()
         plan = self._plan()
         if plan.unsafe:
-            return Streamed(plan, report_of(self.ctx, []))  # the bound kept every write back
+            return Streamed(plan, report_of(ctx, []))  # the bound kept every write back
         self.gate.check_whole(plan)
         if not self.released:
             self.released = self._release()
         waiting = [c for c in plan.changes if c.key not in self.done and self.gate.allowed(c)]
-        late = run_waves(self.ctx, replace(plan, changes=tuple(waiting)))
-        report = report_of(self.ctx, [*self.done.values(), *late])
+        late = run_waves(ctx, replace(plan, changes=tuple(waiting)))
+        report = report_of(ctx, [*self.done.values(), *late])
         removed = delete_duplicates(self.client, list(plan.duplicates), dry_run=False)
         report.results += self.gate.failed + removed
         report.calls_made += len(removed)
@@ -111,7 +127,7 @@ class Pipeline:
     def _verify_late(self, late: list[ChangeRun]) -> set[str]:
         """The changes run after the reads, and the catalog's, verified as ``core.verify`` does."""
         skills = [r for r in self.done.values() if r.change.kind == "skill"]
-        report = report_of(self.ctx, [*late, *skills, *self.recheck])
+        report = report_of(self.writer, [*late, *skills, *self.recheck])
         policy, supplied = self.policy, self.supplied
         found = core.verify(
             self.client, report, self.desired, self.diff.project, policy, supplied=supplied
@@ -157,13 +173,13 @@ class Pipeline:
 
     def _diffed(self, slug: str, live: Instance | None, dupes: Sequence[Duplicate] = ()) -> None:
         with self.lock:
-            changes = differ.instance(self.diff, slug, live, self.world)
+            changes = [_stamped(c) for c in differ.instance(self.diff, slug, live, self.world)]
             self.changes += changes
             self.unread.discard(slug)
             probe = engineaware.review(Plan(changes=tuple(changes)), self.lists.caps)
             self.wipes = self.wipes or probe.unsafe
             self._maybe_release()
-        if dupes and not self.policy.prune:
+        if dupes and not self.policy.prune and self.ctx is not None:
             self.gate.refuse_duplicates(slug, changes[0].action if changes else "update", dupes)
             return
         for change in changes:
@@ -172,7 +188,7 @@ class Pipeline:
 
     def _maybe_release(self) -> None:
         """Under the lock: start writing once the bound allows it."""
-        if not self.released and self._bound_safe():
+        if self.ctx is not None and not self.released and self._bound_safe():
             self.released = self._release()
 
     def _bound_safe(self) -> bool:
@@ -198,8 +214,8 @@ class Pipeline:
 
     def _release(self) -> bool:
         """Writes may start: the catalog skills go first, in one import."""
-        runs = [ChangeRun(self.ctx, c) for c in self._skills() if self.gate.allowed(c)]
-        import_skills(self.ctx, [r for r in runs if r.change.action != "delete"])
+        runs = [ChangeRun(self.writer, c) for c in self._skills() if self.gate.allowed(c)]
+        import_skills(self.writer, [r for r in runs if r.change.action != "delete"])
         self.done.update({r.key: r for r in runs if r.change.action != "delete"})
         return True
 
@@ -207,7 +223,7 @@ class Pipeline:
         return [replace(c, wave=diff.wave_of(c)) for c in self.skills]
 
     def _run(self, change: Change) -> None:
-        run = run_change(self.ctx, change)
+        run = run_change(self.writer, change)
         with self.lock:
             self.done[change.key] = run
         result = run.result()
@@ -229,6 +245,9 @@ class Pipeline:
             again = replace(self.diff, notices=[])
             return not differ.instance(again, slug, got[0] if got else None, self.world)
 
+    def _duplicates(self) -> list[Duplicate]:
+        return sorted(self.dupes, key=lambda d: (d.instance, d.label, d.name, d.path))
+
     def _plan(self) -> Plan:
         """The plan of everything diffed, judged as ``core.make_plan`` judges it."""
         caps = self.lists.caps
@@ -241,7 +260,7 @@ class Pipeline:
         plan = diff.finish(
             self.diff, changes, only=self.policy.only, live_instances=bool(self._live())
         )
-        dupes = sorted(self.dupes, key=lambda d: (d.instance, d.label, d.name, d.path))
+        dupes = self._duplicates()
         plan = replace(
             plan,
             environment=self.policy.env,
@@ -252,6 +271,12 @@ class Pipeline:
         plan = safety.check_safety(plan, project, managed_count=self.managed, force=force)
         plan = replace(plan, notices=(*self.unmanaged, *plan.notices))
         return engineaware.review(plan, caps)
+
+
+def _stamped(change: Change) -> Change:
+    """The change with its live object's fingerprint instead of the object: a fleet's
+    worth of live copies is not kept until the end (the fingerprint is all that reads it)."""
+    return replace(change, fingerprint=safety.fingerprint(change.live), live=None)
 
 
 def _in(slug: str, only: Collection[str] | None) -> bool:
