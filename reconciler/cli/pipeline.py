@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from reconciler import core, stream
 from reconciler.cli import context
@@ -49,22 +50,21 @@ def make_plan(
     targets: Targets | None = None,
 ) -> core.Planned:
     """Plan through the core with the selected environment and the CLI's secrets."""
-    env_name, _ = context.selected_env(loaded.project, opts.env_name)
-    policy = core.Policy(env=env_name, prune=prune, only=only, shard=shard, force=force)
+    refine = (
+        (lambda plan, live: narrow(plan, targets, loaded.state, live.state)) if targets else None
+    )
     return core.make_plan(
         client,
         loaded.state,
         loaded.project,
-        policy,
+        _policy(loaded, opts, prune=prune, force=force, only=only, shard=shard),
         supplied=supplied_secret_vars(loaded),
-        check=lambda live: check_against_engine(loaded, live),
-        refine=(lambda plan, live: narrow(plan, targets, loaded.state, live.state))
-        if targets
-        else None,
+        check=partial(check_against_engine, loaded),
+        refine=refine,
     )
 
 
-def plan_streamed(
+def plan_to_show(
     loaded: LoadedRepo,
     client: EngineClient,
     opts: context.Options,
@@ -72,18 +72,33 @@ def plan_streamed(
     prune: bool,
     force: bool,
     only: Collection[str] | None = None,
+    shard: tuple[int, int] | None = None,
+    targets: Targets | None = None,
 ) -> Plan:
-    """``make_plan``'s plan without holding the live fleet: each instance diffed as read."""
-    env_name, _ = context.selected_env(loaded.project, opts.env_name)
-    policy = core.Policy(env=env_name, prune=prune, only=only, force=force)
+    """`make_plan`'s plan; streamed (no live fleet held) unless a shard or targets need it."""
+    if shard is not None or targets:
+        wide = make_plan(
+            loaded, client, opts, prune=prune, force=force, only=only, shard=shard, targets=targets
+        )
+        return wide.plan
+    policy = _policy(loaded, opts, prune=prune, force=force, only=only, shard=None)
+    secrets, check = supplied_secret_vars(loaded), partial(check_against_engine, loaded)
     return stream.plan_pipelined(
-        client,
-        loaded.state,
-        loaded.project,
-        policy,
-        supplied=supplied_secret_vars(loaded),
-        check=lambda live: check_against_engine(loaded, live),
+        client, loaded.state, loaded.project, policy, supplied=secrets, check=check
     )
+
+
+def _policy(
+    loaded: LoadedRepo,
+    opts: context.Options,
+    *,
+    prune: bool,
+    force: bool,
+    only: Collection[str] | None,
+    shard: tuple[int, int] | None,
+) -> core.Policy:
+    env_name, _ = context.selected_env(loaded.project, opts.env_name)
+    return core.Policy(env=env_name, prune=prune, only=only, shard=shard, force=force)
 
 
 def check_against_engine(loaded: LoadedRepo, live: LiveSnapshot) -> None:
