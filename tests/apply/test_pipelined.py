@@ -1,0 +1,146 @@
+"""The pipelined apply's rules (reconciler/stream.py), pinned through the real CLI.
+
+Each test runs `polyant-gitops apply` (pipelined: no --dry-run, --shard or targets) against a
+sandbox seeded with a 40-instance fleet that matches the repo, then reads the sandbox's
+request log: which writes were sent, and in what order against the instance reads.
+
+Why the orders asserted here are not races: the engine allows 30 requests per window per
+route handler, so of 40 instance exports the last 10 wait a whole window (3 s here) for
+budget, while a write goes out as soon as its instance is diffed and the bound allows it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.apply.pipefleet import (
+    EDITED,
+    FLEET,
+    Fleet,
+    config_writes,
+    error_lines,
+    first_write,
+    instance_reads,
+    last_read,
+    running_fleet,
+    slug_of,
+    write_fleet,
+    written_slugs,
+)
+
+ALL = [slug_of(n) for n in range(FLEET)]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return write_fleet(tmp_path_factory.mktemp("fleet"), FLEET)
+
+
+@pytest.fixture
+def fleet(template: tuple[Path, Path], tmp_path: Path) -> Iterator[Fleet]:
+    with running_fleet(template, tmp_path) as running:
+        yield running
+
+
+def test_forced_fleet_edit_writes_while_reading_one_write_per_instance(fleet: Fleet) -> None:
+    fleet.edit(ALL)
+    run = fleet.run("apply", "--auto-approve", "--force")
+    assert run.code == 0, run.text
+
+    log = fleet.log()
+    assert first_write(log) < last_read(log), "reads and writes must overlap"
+    writes = config_writes(log)
+    assert [(r.method, r.path) for _, r in writes if r.method != "PATCH"] == []
+    assert sorted(written_slugs(log)) == ALL  # one PATCH per instance, nothing else
+    assert "apply: 40 write call(s)" in run.out
+
+    fleet.forget()
+    again = fleet.run("apply", "--auto-approve")
+    assert again.code == 0, again.text
+    assert config_writes(fleet.log()) == []
+    assert "apply: 0 write call(s)" in again.out
+
+
+def test_fleet_edit_above_the_update_threshold_writes_nothing(fleet: Fleet) -> None:
+    fleet.edit(ALL)
+    run = fleet.run("apply", "--auto-approve")
+    assert run.code == 4, run.text
+    assert "above safety.maxUpdatePercent 50%" in run.err
+    assert config_writes(fleet.log()) == []
+    assert {slug for _, slug in instance_reads(fleet.log())} == set(ALL)
+
+
+def test_edit_under_the_thresholds_writes_as_soon_as_the_bound_allows(fleet: Fleet) -> None:
+    # 40 managed instances, at most 50 % updated. Eight read workers: the read of agent-027
+    # starts only once 20 reads (all unchanged) are done, so at most 20 instances are still
+    # unread: even if all of them changed, 20 of 40 is not above 50 %. Writes may start.
+    edited = [slug_of(n) for n in (27, 28, 29)]
+    fleet.edit(edited)
+    run = fleet.run("apply", "--auto-approve")
+    assert run.code == 0, run.text
+
+    log = fleet.log()
+    assert sorted(written_slugs(log)) == edited
+    start = first_write(log)
+    assert start < last_read(log), "the bound allowed writes before the last read"
+    read_before = {slug for i, slug in instance_reads(log) if i < start}
+    assert len(read_before) >= 20, "nothing is written while a threshold could be crossed"
+    for slug in edited:
+        assert fleet.call("GET", f"/api/instances/{slug}")["instance"]["description"] == EDITED
+
+
+def test_reviewed_plan_gates_each_object(fleet: Fleet, tmp_path: Path) -> None:
+    edited = [slug_of(n) for n in range(10, 16)]
+    fleet.edit(edited)
+    saved = tmp_path / "plan.json"
+    assert fleet.run("plan", "--out", str(saved)).code == 0
+    moved, vanished = slug_of(12), slug_of(13)
+    fleet.call("PATCH", f"/api/instances/{moved}", {"description": "changed by hand"})
+    fleet.call("PATCH", f"/api/instances/{vanished}", {"description": EDITED})
+    fleet.forget()
+
+    run = fleet.run("apply", "--auto-approve", "--plan", str(saved))
+    assert run.code == 1, run.text
+    errors = error_lines(run.err)
+    for slug in (moved, vanished):
+        line = f"error: instance/{slug} changed since the plan was reviewed"
+        assert sum(e.startswith(line) for e in errors) == 1, run.err
+    rest = [s for s in edited if s not in (moved, vanished)]
+    assert sorted(written_slugs(fleet.log())) == rest
+    assert fleet.call("GET", f"/api/instances/{moved}")["instance"]["description"] == (
+        "changed by hand"
+    )
+    for slug in rest:
+        assert f"applied: instance/{slug} (update)" in run.out
+
+
+def test_wrong_checksum_writes_nothing_and_says_so_once(fleet: Fleet) -> None:
+    fleet.edit([slug_of(n) for n in (3, 4)])
+    run = fleet.run("apply", "--auto-approve", "--expect-checksum", "0" * 64)
+    assert run.code == 1, run.text
+    said = [line for line in run.text.splitlines() if "nothing was written" in line]
+    assert len(said) == 1, run.text
+    assert said[0].startswith("error: the change set differs from the reviewed plan")
+    assert config_writes(fleet.log()) == []
+
+
+def test_right_checksum_applies_once_the_whole_change_set_is_known(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    edited = [slug_of(n) for n in (3, 4)]
+    fleet.edit(edited)
+    saved = tmp_path / "plan.json"
+    assert fleet.run("plan", "--out", str(saved)).code == 0
+    checksum = json.loads(saved.read_text(encoding="utf-8"))["checksum"]
+    fleet.forget()
+
+    run = fleet.run("apply", "--auto-approve", "--expect-checksum", checksum)
+    assert run.code == 0, run.text
+    log = fleet.log()
+    assert sorted(written_slugs(log)) == edited
+    # A checksum judges the whole change set: no write before every instance was read.
+    assert first_write(log) > last_read(log)
