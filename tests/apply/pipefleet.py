@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +25,7 @@ from reconciler.fleet.bundle_out import instance_bundle
 from reconciler.model.objects import Instance, State
 from reconciler.sandbox.app import RequestRecord
 from reconciler.sandbox.server import SandboxServer
+from reconciler.sandbox.state import InstanceData
 from tests.cli.helpers import LEASE, Run, cli, is_lease_call
 from tests.conftest import RATE_WINDOW_SECONDS, TIME_SCALE
 
@@ -73,6 +74,22 @@ class Fleet:
     def instance_file(self, slug: str) -> Path:
         return self.root / "instances" / slug / "instance.yaml"
 
+    def append(self, slug: str, yaml: str) -> None:
+        """Add top-level keys (YAML text) to an instance file."""
+        path = self.instance_file(slug)
+        path.write_text(path.read_text(encoding="utf-8") + yaml, encoding="utf-8")
+
+    def add_instance(self, slug: str, yaml: str) -> None:
+        """A new instance folder in the repo."""
+        path = self.instance_file(slug)
+        path.parent.mkdir(parents=True)
+        path.write_text(yaml, encoding="utf-8")
+
+    def edit_prompt(self, slug: str, text: str) -> None:
+        path = self.root / "instances" / slug / "prompts" / "01-identity.md"
+        assert path.is_file(), path
+        path.write_text(text, encoding="utf-8")
+
     def edit(self, slugs: Sequence[str], new: str = EDITED) -> None:
         """Change the description of these instances in the repo."""
         for slug in slugs:
@@ -113,11 +130,14 @@ def write_fleet(dest: Path, n: int) -> tuple[Path, Path]:
 
 
 @contextmanager
-def running_fleet(template: tuple[Path, Path], dest: Path) -> Iterator[Fleet]:
+def running_fleet(
+    template: tuple[Path, Path], dest: Path, *, engine_line: str = "main"
+) -> Iterator[Fleet]:
     """A private copy of a fleet repo and a fresh sandbox seeded to match it."""
     root = dest / "repo"
     shutil.copytree(template[0], root)
-    with SandboxServer(time_scale=TIME_SCALE, seed_file=template[1]) as server:
+    seed = template[1]
+    with SandboxServer(time_scale=TIME_SCALE, seed_file=seed, engine_line=engine_line) as server:
         env = {
             "POLYANT_URL": server.url,
             "POLYANT_TOKEN": server.token,
@@ -127,6 +147,13 @@ def running_fleet(template: tuple[Path, Path], dest: Path) -> Iterator[Fleet]:
 
 
 # -- the request log ----------------------------------------------------------------------
+
+
+def store_data(server: SandboxServer, slug: str) -> InstanceData:
+    """What the sandbox holds for one instance (read only; tests write through HTTP)."""
+    inst = server.store.by_slug(slug)
+    assert inst is not None, f"{slug} is not on the engine"
+    return server.store.data[inst.id]
 
 
 def path_slug(record: RequestRecord) -> str | None:
@@ -156,10 +183,15 @@ def written_slugs(log: Sequence[RequestRecord]) -> list[str]:
     return [path_slug(r) or str(r.created) for _, r in config_writes(log)]
 
 
-def last_read(log: Sequence[RequestRecord]) -> int:
-    reads = instance_reads(log)
-    assert reads, "no instance was read"
-    return reads[-1][0]
+def end_of_reads(log: Sequence[RequestRecord], among: Collection[str] | None = None) -> int:
+    """Position of the read pass's last read: the latest first read of an instance (of the
+    instances `among`, when given). Verification re-reads after writes do not count."""
+    first: dict[str, int] = {}
+    for i, slug in instance_reads(log):
+        if among is None or slug in among:
+            first.setdefault(slug, i)
+    assert first, "no instance was read"
+    return max(first.values())
 
 
 def first_write(log: Sequence[RequestRecord]) -> int:

@@ -17,15 +17,17 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.sandbox.develop import add_data_rows, extra
 from tests.apply.pipefleet import (
     EDITED,
     FLEET,
     Fleet,
     config_writes,
+    end_of_reads,
     error_lines,
     first_write,
     instance_reads,
-    last_read,
+    path_slug,
     running_fleet,
     slug_of,
     write_fleet,
@@ -52,7 +54,7 @@ def test_forced_fleet_edit_writes_while_reading_one_write_per_instance(fleet: Fl
     assert run.code == 0, run.text
 
     log = fleet.log()
-    assert first_write(log) < last_read(log), "reads and writes must overlap"
+    assert first_write(log) < end_of_reads(log), "reads and writes must overlap"
     writes = config_writes(log)
     assert [(r.method, r.path) for _, r in writes if r.method != "PATCH"] == []
     assert sorted(written_slugs(log)) == ALL  # one PATCH per instance, nothing else
@@ -86,7 +88,7 @@ def test_edit_under_the_thresholds_writes_as_soon_as_the_bound_allows(fleet: Fle
     log = fleet.log()
     assert sorted(written_slugs(log)) == edited
     start = first_write(log)
-    assert start < last_read(log), "the bound allowed writes before the last read"
+    assert start < end_of_reads(log), "the bound allowed writes before the last read"
     read_before = {slug for i, slug in instance_reads(log) if i < start}
     assert len(read_before) >= 20, "nothing is written while a threshold could be crossed"
     for slug in edited:
@@ -98,18 +100,21 @@ def test_reviewed_plan_gates_each_object(fleet: Fleet, tmp_path: Path) -> None:
     fleet.edit(edited)
     saved = tmp_path / "plan.json"
     assert fleet.run("plan", "--out", str(saved)).code == 0
-    moved, vanished = slug_of(12), slug_of(13)
+    moved, vanished, touched = slug_of(12), slug_of(13), slug_of(14)
     fleet.call("PATCH", f"/api/instances/{moved}", {"description": "changed by hand"})
+    # The engine already shows the reviewed change: it vanished, and that is reported too.
     fleet.call("PATCH", f"/api/instances/{vanished}", {"description": EDITED})
+    # Same change, but the live object moved elsewhere (a field the repo leaves alone).
+    fleet.call("PATCH", f"/api/instances/{touched}", {"langsmithProject": "by-hand"})
     fleet.forget()
 
     run = fleet.run("apply", "--auto-approve", "--plan", str(saved))
     assert run.code == 1, run.text
     errors = error_lines(run.err)
-    for slug in (moved, vanished):
+    for slug in (moved, vanished, touched):
         line = f"error: instance/{slug} changed since the plan was reviewed"
         assert sum(e.startswith(line) for e in errors) == 1, run.err
-    rest = [s for s in edited if s not in (moved, vanished)]
+    rest = [s for s in edited if s not in (moved, vanished, touched)]
     assert sorted(written_slugs(fleet.log())) == rest
     assert fleet.call("GET", f"/api/instances/{moved}")["instance"]["description"] == (
         "changed by hand"
@@ -143,4 +148,67 @@ def test_right_checksum_applies_once_the_whole_change_set_is_known(
     log = fleet.log()
     assert sorted(written_slugs(log)) == edited
     # A checksum judges the whole change set: no write before every instance was read.
-    assert first_write(log) > last_read(log)
+    assert first_write(log) > end_of_reads(log)
+
+
+def test_agent_callees_and_callers_wait_for_the_last_read(fleet: Fleet) -> None:
+    plain, callee, caller = slug_of(0), slug_of(1), slug_of(2)
+    fleet.edit([plain, caller])
+    fleet.append(callee, "channels:\n  agent: {enabled: true}\n")
+    fleet.append(caller, f"manualTools: [agent:{callee}]\n")
+    run = fleet.run("apply", "--auto-approve", "--force")
+    assert run.code == 0, run.text
+
+    log = fleet.log()
+    end = end_of_reads(log)
+    at: dict[str, list[int]] = {}
+    for i, record in config_writes(log):
+        at.setdefault(path_slug(record) or "", []).append(i)
+    assert sorted(at) == [plain, callee, caller]
+    assert at[plain][0] < end, "a plain edit goes out while reading"
+    assert min(at[callee]) > end, "an agent channel change waits for the last read"
+    assert min(at[caller]) > end, "an instance naming agent:* tools waits for the last read"
+    assert max(at[callee]) < min(at[caller]), "the callee's wave runs before its callers"
+
+
+@pytest.fixture
+def develop_fleet(template: tuple[Path, Path], tmp_path: Path) -> Iterator[Fleet]:
+    """The fleet on a develop-line engine (it has embeddingProvider, and wipes on a switch)."""
+    with running_fleet(template, tmp_path, engine_line="develop") as running:
+        yield running
+
+
+def _wiping(fleet: Fleet, slug: str) -> None:
+    """The repo switches `slug`'s embedding provider (no confirmWipe); it holds 3 memories."""
+    fleet.append(slug, "embeddingProvider: bedrock\n")
+    add_data_rows(fleet.server.store, slug, 3)
+
+
+def _data_rows(fleet: Fleet, slug: str) -> int:
+    inst = fleet.server.store.by_slug(slug)
+    assert inst is not None
+    return extra(fleet.server.store, inst).data_rows
+
+
+def test_a_wipe_is_unsafe_even_forced_and_nothing_is_written(develop_fleet: Fleet) -> None:
+    fleet, wiping = develop_fleet, slug_of(FLEET - 1)
+    fleet.edit([s for s in ALL if s != wiping])
+    _wiping(fleet, wiping)
+    run = fleet.run("apply", "--auto-approve", "--force")
+
+    assert run.code == 4, run.text
+    assert f"instance/{wiping}: embeddingProvider openai → bedrock permanently deletes" in run.err
+    assert config_writes(fleet.log()) == [], "an unsafe plan writes nothing, --force or not"
+    assert _data_rows(fleet, wiping) == 3
+
+
+def test_an_unread_instance_that_may_wipe_holds_every_write_back(develop_fleet: Fleet) -> None:
+    # The edits alone would be written while reading (see the test above with 27..29).
+    fleet, wiping = develop_fleet, slug_of(FLEET - 1)
+    fleet.edit([slug_of(n) for n in (27, 28, 29)])
+    _wiping(fleet, wiping)
+    run = fleet.run("apply", "--auto-approve")
+
+    assert run.code == 4, run.text
+    assert config_writes(fleet.log()) == []
+    assert _data_rows(fleet, wiping) == 3
