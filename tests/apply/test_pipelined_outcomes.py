@@ -63,7 +63,8 @@ def test_writes_confirmed_by_their_answers_are_not_read_again(fleet: Fleet) -> N
     fleet.edit(described)
     for slug in prompted:
         fleet.edit_prompt(slug, f"# Identity\n\nYou are {slug}, now on billing.\n")
-    run = fleet.run("apply", "--auto-approve")
+    # --force: every write goes out while reading, each verified where it ran.
+    run = fleet.run("apply", "--auto-approve", "--force")
     assert run.code == 0, run.text
 
     log = fleet.log()
@@ -78,17 +79,21 @@ def test_writes_confirmed_by_their_answers_are_not_read_again(fleet: Fleet) -> N
     )
 
 
-def test_a_write_that_does_not_stick_is_reported_not_converged(fleet: Fleet) -> None:
+@pytest.mark.parametrize("force", [True, False], ids=["written-while-reading", "written-late"])
+def test_a_write_that_does_not_stick_is_reported_not_converged(fleet: Fleet, force: bool) -> None:
     # A Slack start that fails fast: the engine answers the PUT with enabled:true, then
     # disables the row. The answer cannot confirm a channel write, so the instance is read
     # again (its export delayed, so the row is already disabled) and still differs.
+    # With --force the write runs while reading (verified by the pipeline itself); without
+    # it, agent-005 is diffed before the bound allows writes and runs after the last read.
     fleet.server.settings.channel_network = "invalid"
     delay = FaultRule(FaultKind.LATENCY, "GET /api/instances/:slug/export", delay_s=0.2)
     fleet.server.set_faults(FaultPlan([delay]))
     stuck, fine = slug_of(5), slug_of(6)
     fleet.append(stuck, "channels:\n  slack: {enabled: true}\n")
     fleet.edit([fine])
-    run = fleet.run("apply", "--auto-approve", env={channel_var(stuck, "slack"): SLACK})
+    flags = ["--force"] if force else []
+    run = fleet.run("apply", "--auto-approve", *flags, env={channel_var(stuck, "slack"): SLACK})
 
     assert run.code == 1, run.text
     assert f"error: instance/{stuck} did not converge: a plan after apply still differs" in (
@@ -142,7 +147,7 @@ def test_creates_go_out_while_reading_and_a_delete_waits_for_every_read(fleet: F
     new = ["new-a", "new-b"]
     for slug in new:
         fleet.add_instance(slug, f"name: {slug}\ndescription: {EDITED}\n")
-    gone = slug_of(FLEET - 1)
+    gone = slug_of(0)  # read first: a delete run as soon as diffed would show
     shutil.rmtree(fleet.instance_file(gone).parent)
     fleet.edit([slug_of(1)])
 
