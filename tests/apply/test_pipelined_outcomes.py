@@ -157,7 +157,7 @@ def test_creates_go_out_while_reading_and_a_delete_waits_for_every_read(fleet: F
     log = fleet.log()
     live = [slug_of(n) for n in range(FLEET)]
     end = end_of_reads(log, among=live)  # verification reads the new ones after it
-    creates = [(i, r.created) for i, r in config_writes(log) if r.method == "POST"]
+    creates = [(i, str(r.created)) for i, r in config_writes(log) if r.method == "POST"]
     assert sorted(slug for _, slug in creates) == new
     assert all(i < end for i, _ in creates), "a create needs no read"
     deletes = [(i, r.path) for i, r in config_writes(log) if r.method == "DELETE"]
