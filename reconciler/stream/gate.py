@@ -40,17 +40,29 @@ class Gate:
     lock: threading.Lock = field(default_factory=threading.Lock)
     failed: list[ChangeResult] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # one error line per object
+    by_key: dict[str, Change] | None = None  # the reviewed changes by key, built once
 
     def allowed(self, change: Change) -> bool:
         """False (and the object reported) when it moved since the reviewed plan."""
         reviewed = self.review.plan
         if reviewed is None:
             return True
-        mine = next((c for c in reviewed.changes if c.key == change.key), None)
+        mine = self._reviewed().get(change.key)
         if safety.moved_since_review(change, mine):
             self.refuse(change.key, change.action, MOVED)
             return False
         return True
+
+    def refused_key(self, key: str) -> bool:
+        """Whether this object was left unwritten already."""
+        with self.lock:
+            return any(r.key == key for r in self.failed)
+
+    def _reviewed(self) -> dict[str, Change]:
+        if self.by_key is None:
+            reviewed = self.review.plan
+            self.by_key = {c.key: c for c in reviewed.changes} if reviewed else {}
+        return self.by_key
 
     def check_whole(self, plan: Plan) -> None:
         """What only the whole plan can tell: an expected checksum, reviewed objects unseen."""

@@ -74,6 +74,8 @@ class Pipeline:
         self.versions: set[str] = set()
         self.unconverged: set[str] = set()
         self.recheck: list[ChangeRun] = []  # run while reading, verified at the end
+        self.pending: list[Change] = []  # diffed, may run before the last read, not yet run
+        self.claimed: set[str] = set()  # keys taken from `pending` to run
         self.released = False
         self.wipes = False  # a change diffed so far asks to wipe memories without confirmWipe
         self.unread = self._existing()
@@ -101,7 +103,7 @@ class Pipeline:
     def _read_all(self) -> None:
         created = self._creates()
         with self.lock:
-            self._maybe_release()
+            self._ready()
         jobs = [partial(self._diffed, slug, None) for slug in created]
         self.client.parallel(jobs + [partial(self._one, slug) for slug in self._live()])
 
@@ -115,7 +117,7 @@ class Pipeline:
         self.gate.check_whole(plan)
         if not self.released:
             self.released = self._release()
-        waiting = [c for c in plan.changes if c.key not in self.done and self.gate.allowed(c)]
+        waiting = [c for c in plan.changes if self._waiting(c) and self.gate.allowed(c)]
         late = run_waves(ctx, replace(plan, changes=tuple(waiting)))
         report = report_of(ctx, [*self.done.values(), *late])
         removed = delete_duplicates(self.client, list(plan.duplicates), dry_run=False)
@@ -123,6 +125,11 @@ class Pipeline:
         report.calls_made += len(removed)
         report.non_converged = sorted(self.unconverged | self._verify_late(late))
         return Streamed(plan, report, self.gate.refused)
+
+    def _waiting(self, change: Change) -> bool:
+        """Not written yet, and not held back (duplicates, a moved review)."""
+        key = change.key
+        return key not in self.done and key not in self.claimed and not self.gate.refused_key(key)
 
     def _verify_late(self, late: list[ChangeRun]) -> set[str]:
         """The changes run after the reads, and the catalog's, verified as ``core.verify`` does."""
@@ -172,35 +179,45 @@ class Pipeline:
                 self.diff.have.skills.update({k: normalize_skill(v) for k, v in found.items()})
 
     def _diffed(self, slug: str, live: Instance | None, dupes: Sequence[Duplicate] = ()) -> None:
+        held = bool(dupes) and not self.policy.prune and self.ctx is not None
         with self.lock:
             changes = [_stamped(c) for c in differ.instance(self.diff, slug, live, self.world)]
             self.changes += changes
             self.unread.discard(slug)
             probe = engineaware.review(Plan(changes=tuple(changes)), self.lists.caps)
             self.wipes = self.wipes or probe.unsafe
-            self._maybe_release()
-        if dupes and not self.policy.prune and self.ctx is not None:
+            if not held:
+                self.pending += [c for c in changes if _independent(c)]
+            ready = self._ready()
+        if held:
+            # Extra copies would run or live on unseen: this instance waits for --prune.
             self.gate.refuse_duplicates(slug, changes[0].action if changes else "update", dupes)
-            return
-        for change in changes:
-            if self.released and _independent(change) and self.gate.allowed(change):
+        for change in ready:
+            if self.gate.allowed(change):
                 self._run(change)
 
-    def _maybe_release(self) -> None:
-        """Under the lock: start writing once the bound allows it."""
+    def _ready(self) -> list[Change]:
+        """Under the lock: the diffed changes that may be written now, each claimed once
+        (changes diffed before the bound allowed writing go out as soon as it does)."""
         if self.ctx is not None and not self.released and self._bound_safe():
             self.released = self._release()
+        if not self.released or self.wipes:
+            return []
+        ready, self.pending = self.pending, []
+        self.claimed.update(c.key for c in ready)
+        return ready
 
     def _bound_safe(self) -> bool:
         """No threshold can be crossed, whatever the unread instances turn out to be."""
         if self.gate.review.whole_only:
             return False
+        # --force lifts the thresholds, never the refusal to wipe memories.
+        if self.wipes or any(_may_wipe(self.diff.want.instances[s]) for s in self.unread):
+            return False
         if self.policy.force:
             return True
         if not self.diff.may_delete and self.policy.prune:
             return False  # an empty repository with --prune is refused as a whole
-        if self.wipes or any(_may_wipe(self.diff.want.instances[s]) for s in self.unread):
-            return False
         known = [*self.skills, *self.changes]
         deletes = sum(c.action == "delete" for c in known) + self._deletes_to_come()
         updates = sum(c.action == "update" for c in known) + len(self.unread)

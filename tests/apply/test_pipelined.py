@@ -97,6 +97,30 @@ def test_edit_under_the_thresholds_writes_as_soon_as_the_bound_allows(fleet: Fle
         assert fleet.call("GET", f"/api/instances/{slug}")["instance"]["description"] == EDITED
 
 
+def test_changes_diffed_before_the_bound_allowed_writing_go_out_when_it_does(
+    fleet: Fleet,
+) -> None:
+    # A create (diffed before any read) and an early edit wait while a threshold could be
+    # crossed; once 20 reads came back unchanged the bound allows writing, and both go out
+    # then, before the last exports (which wait for the next throttle window).
+    fleet.add_instance("new-a", f"name: new-a\ndescription: {EDITED}\n")
+    early = slug_of(1)
+    fleet.edit([early])
+    run = fleet.run("apply", "--auto-approve")
+    assert run.code == 0, run.text
+
+    log = fleet.log()
+    end = end_of_reads(log, among=ALL)
+    writes = config_writes(log)
+    create = [i for i, r in writes if r.method == "POST" and r.created == "new-a"]
+    edit = [i for i, r in writes if path_slug(r) == early]
+    assert len(create) == 1 and edit, run.text
+    read_before = {slug for i, slug in instance_reads(log) if i < min(create[0], edit[0])}
+    assert len(read_before) >= 20, "nothing is written while a threshold could be crossed"
+    assert create[0] < end, "a create diffed early goes out once the bound allows writing"
+    assert edit[0] < end, "an edit diffed early goes out once the bound allows writing"
+
+
 def test_reviewed_plan_gates_each_object(fleet: Fleet, tmp_path: Path) -> None:
     edited = [slug_of(n) for n in range(10, 16)]
     fleet.edit(edited)
