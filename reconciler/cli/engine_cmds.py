@@ -20,7 +20,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import use_color, write_file
 from reconciler.cli.overrides import keep_overrides
-from reconciler.cli.pipeline import engine, plan_to_show
+from reconciler.cli.pipeline import engine, make_plan, plan_streamed, policy_of
 from reconciler.cli.streamed import saved_plan, streams
 from reconciler.config.dirty import refuse_uncommitted
 from reconciler.config.load import load_project, load_repo
@@ -125,16 +125,21 @@ def plan(
     targets = targets_of(target_instances, target_skills)
     with engine(loaded, opts) as client:
         scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard, targets=targets)
-        planned = plan_to_show(
-            loaded,
-            client,
-            opts,
-            prune=prune,
-            force=force,
-            only=scoped.only,
-            shard=scoped.shard,
-            targets=scoped.targets,
-        )
+        if scoped.shard is None and not scoped.targets:
+            # Streamed: the live fleet is never held (shards and targets need it whole).
+            policy = policy_of(loaded, opts, prune=prune, force=force, only=scoped.only)
+            planned = plan_streamed(loaded, client, policy)
+        else:
+            planned = make_plan(
+                loaded,
+                client,
+                opts,
+                prune=prune,
+                force=force,
+                only=scoped.only,
+                shard=scoped.shard,
+                targets=scoped.targets,
+            ).plan
     the_plan = scoping.stamp(planned, scoped, opts)
     marker = f"<!-- polyant-gitops:plan:{the_plan.environment or 'default'} -->"
     markdown = render.to_markdown(the_plan, title=_title(the_plan), marker=marker)

@@ -57,46 +57,35 @@ def make_plan(
         client,
         loaded.state,
         loaded.project,
-        _policy(loaded, opts, prune=prune, force=force, only=only, shard=shard),
+        policy_of(loaded, opts, prune=prune, force=force, only=only, shard=shard),
         supplied=supplied_secret_vars(loaded),
         check=partial(check_against_engine, loaded),
         refine=refine,
     )
 
 
-def plan_to_show(
+def plan_streamed(loaded: LoadedRepo, client: EngineClient, policy: core.Policy) -> Plan:
+    """`make_plan`'s plan without holding the live fleet: each instance diffed as read."""
+    return stream.plan_pipelined(
+        client,
+        loaded.state,
+        loaded.project,
+        policy,
+        supplied=supplied_secret_vars(loaded),
+        check=partial(check_against_engine, loaded),
+    )
+
+
+def policy_of(
     loaded: LoadedRepo,
-    client: EngineClient,
     opts: context.Options,
     *,
     prune: bool,
     force: bool,
     only: Collection[str] | None = None,
     shard: tuple[int, int] | None = None,
-    targets: Targets | None = None,
-) -> Plan:
-    """`make_plan`'s plan; streamed (no live fleet held) unless a shard or targets need it."""
-    if shard is not None or targets:
-        wide = make_plan(
-            loaded, client, opts, prune=prune, force=force, only=only, shard=shard, targets=targets
-        )
-        return wide.plan
-    policy = _policy(loaded, opts, prune=prune, force=force, only=only, shard=None)
-    secrets, check = supplied_secret_vars(loaded), partial(check_against_engine, loaded)
-    return stream.plan_pipelined(
-        client, loaded.state, loaded.project, policy, supplied=secrets, check=check
-    )
-
-
-def _policy(
-    loaded: LoadedRepo,
-    opts: context.Options,
-    *,
-    prune: bool,
-    force: bool,
-    only: Collection[str] | None,
-    shard: tuple[int, int] | None,
 ) -> core.Policy:
+    """The core's policy for the selected environment."""
     env_name, _ = context.selected_env(loaded.project, opts.env_name)
     return core.Policy(env=env_name, prune=prune, only=only, shard=shard, force=force)
 

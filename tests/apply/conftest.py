@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from reconciler.model.objects import State
 from reconciler.model.project import Project, Prune
 from reconciler.plan.changes import Plan
 from reconciler.sandbox.server import SandboxServer
+from tests.apply.pipefleet import FLEET, Fleet, running_fleet, write_fleet
 from tests.conftest import RATE_WINDOW_SECONDS
 
 PROJECT = Project()
@@ -125,3 +127,16 @@ def calls_of(report: ApplyReport, key: str) -> list[tuple[str, str]]:
 def status_of(report: ApplyReport, key: str) -> str:
     """The status of one change in a report."""
     return next(r.status for r in report.results if r.key == key)
+
+
+@pytest.fixture(scope="module")
+def fleet_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A 40-instance repository and its matching engine seed (tests/apply/pipefleet.py)."""
+    return write_fleet(tmp_path_factory.mktemp("fleet"), FLEET)
+
+
+@pytest.fixture
+def fleet(fleet_template: tuple[Path, Path], tmp_path: Path) -> Iterator[Fleet]:
+    """A private copy of the fleet repository and a sandbox seeded to match it."""
+    with running_fleet(fleet_template, tmp_path) as running:
+        yield running

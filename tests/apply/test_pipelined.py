@@ -30,22 +30,10 @@ from tests.apply.pipefleet import (
     path_slug,
     running_fleet,
     slug_of,
-    write_fleet,
     written_slugs,
 )
 
 ALL = [slug_of(n) for n in range(FLEET)]
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return write_fleet(tmp_path_factory.mktemp("fleet"), FLEET)
-
-
-@pytest.fixture
-def fleet(template: tuple[Path, Path], tmp_path: Path) -> Iterator[Fleet]:
-    with running_fleet(template, tmp_path) as running:
-        yield running
 
 
 def test_forced_fleet_edit_writes_while_reading_one_write_per_instance(fleet: Fleet) -> None:
@@ -198,9 +186,9 @@ def test_agent_callees_and_callers_wait_for_the_last_read(fleet: Fleet) -> None:
 
 
 @pytest.fixture
-def develop_fleet(template: tuple[Path, Path], tmp_path: Path) -> Iterator[Fleet]:
+def develop_fleet(fleet_template: tuple[Path, Path], tmp_path: Path) -> Iterator[Fleet]:
     """The fleet on a develop-line engine (it has embeddingProvider, and wipes on a switch)."""
-    with running_fleet(template, tmp_path, engine_line="develop") as running:
+    with running_fleet(fleet_template, tmp_path, engine_line="develop") as running:
         yield running
 
 

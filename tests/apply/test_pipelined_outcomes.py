@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,8 @@ from tests.apply.pipefleet import (
     error_lines,
     instance_reads,
     path_slug,
-    running_fleet,
     slug_of,
     store_data,
-    write_fleet,
     written_slugs,
 )
 from tests.cli.helpers import CANARIES, all_files_text, assert_no_canary
@@ -44,17 +41,6 @@ TASK_BODY = {
     "schedule": {"type": "cron", "expression": "0 8 * * 1-5"},
     "prompt": "Summarise.",
 }
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return write_fleet(tmp_path_factory.mktemp("fleet"), FLEET)
-
-
-@pytest.fixture
-def fleet(template: tuple[Path, Path], tmp_path: Path) -> Iterator[Fleet]:
-    with running_fleet(template, tmp_path) as running:
-        yield running
 
 
 def test_writes_confirmed_by_their_answers_are_not_read_again(fleet: Fleet) -> None:
