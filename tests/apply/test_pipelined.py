@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.develop import add_data_rows, extra
+from reconciler.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from tests.apply.pipefleet import (
     EDITED,
     FLEET,
@@ -90,10 +91,13 @@ def test_changes_diffed_before_the_bound_allowed_writing_go_out_when_it_does(
 ) -> None:
     # A create (diffed before any read) and an early edit wait while a threshold could be
     # crossed; once 20 reads came back unchanged the bound allows writing, and both go out
-    # then, before the last exports (which wait for the next throttle window).
+    # then, before the last ten exports (each held a second by the sandbox, so the order
+    # does not depend on how fast this machine is).
     fleet.add_instance("new-a", f"name: new-a\ndescription: {EDITED}\n")
     early = slug_of(1)
     fleet.edit([early])
+    export = "GET /api/instances/:slug/export"
+    fleet.server.set_faults(FaultPlan([FaultRule(FaultKind.LATENCY, export, after=30, delay_s=1)]))
     run = fleet.run("apply", "--auto-approve")
     assert run.code == 0, run.text
 
