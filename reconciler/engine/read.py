@@ -10,10 +10,8 @@ missing from the catalog (archived). The export alone is not a full snapshot (§
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
-from urllib.parse import quote
 
 from reconciler.engine.client import EngineClient
 from reconciler.engine.convert import (
@@ -23,13 +21,11 @@ from reconciler.engine.convert import (
 )
 from reconciler.engine.exported import (
     InstanceRead,
-    archived_skill,
-    catalog_skills,
     instance_fields,
     instance_with_children,
     plain_env_skills,
 )
-from reconciler.engine.lease import is_lease_slug
+from reconciler.engine.lists import Lists, quoted, read_archived, read_lists
 from reconciler.engine.read_children import (
     attach_children,
     fetch_tasks,
@@ -37,16 +33,12 @@ from reconciler.engine.read_children import (
     sources_of,
     tasks_of,
 )
-from reconciler.errors import AuthRejected, EngineRejected, NotFound
-from reconciler.model.engineline import Capabilities, detect, with_bundle_version
+from reconciler.errors import EngineRejected, NotFound
+from reconciler.model.engineline import Capabilities, with_bundle_version
 from reconciler.model.managed import normalize_instance, normalize_skill
-from reconciler.model.objects import Instance, Skill, State
+from reconciler.model.objects import Instance, State
 from reconciler.model.project import Scope
 from reconciler.plan.changes import Duplicate, LiveSnapshot
-
-
-def _q(segment: str) -> str:
-    return quote(segment, safe="")
 
 
 def read_live(
@@ -57,8 +49,8 @@ def read_live(
     skills: bool = True,
 ) -> LiveSnapshot:
     """Read the engine's live state for the instances in scope (and `only`) and the catalog."""
-    notes = Notes()
-    dtos, catalog, caps = _read_lists(client, skills, notes)
+    lists = read_lists(client, skills=skills)
+    dtos, catalog, caps, notes = lists.dtos, lists.catalog, lists.caps, lists.notes
     chosen = [s for s in sorted(dtos) if scope.has_instance(s) and (only is None or s in only)]
     dupes: list[Duplicate] = []  # filled from the fetch workers (list.extend is atomic)
     instances, assigned, versions = _read_instances(client, chosen, dtos, notes, caps, dupes=dupes)
@@ -68,7 +60,7 @@ def read_live(
         notes.warn("engine", message)
     found = dict(catalog or {})
     if catalog is not None:
-        found |= _read_archived(client, assigned, catalog, notes)
+        found |= read_archived(client, assigned, catalog, notes)
     # model_construct: every part is already a model; live data may break our stricter rules
     # (a hostile or legacy slug), which is for validate/export to report, not a crash here.
     state = State.model_construct(
@@ -84,69 +76,6 @@ def read_live(
         engine=caps,
         duplicates=sorted(dupes, key=lambda d: (d.instance, d.label, d.name, d.path)),
     )
-
-
-def read_skill_versions(client: EngineClient, slug: str) -> dict[str, str]:
-    """Version string → version UUID of a catalog skill (rollback pins by UUID, §7.6)."""
-    what = f"skill {slug!r} versions"
-    body = expect_dict(client.get(f"/api/skills/{_q(slug)}/versions", what=what), what)
-    return {
-        str(v["version"]): str(v["id"])
-        for v in expect_list(body.get("versions"), what)
-        if isinstance(v, dict) and v.get("version") is not None and v.get("id") is not None
-    }
-
-
-def _read_lists(
-    client: EngineClient, skills: bool, notes: Notes
-) -> tuple[dict[str, dict[str, Any]], dict[str, Skill] | None, Capabilities]:
-    jobs: list[Callable[[], Any]] = [
-        partial(client.get, "/api/instances", what="instance list"),
-        partial(_fetch_models, client),
-    ]
-    if skills:
-        jobs.append(partial(_fetch_catalog, client))
-    answers = client.parallel(jobs)
-    listing = expect_dict(answers[0], "the instance list")
-    dtos = {
-        dto["slug"]: dto
-        for dto in expect_list(listing.get("instances"), "the instance list's instances")
-        if isinstance(dto, dict)
-        and isinstance(dto.get("slug"), str)
-        and not is_lease_slug(dto["slug"])  # the apply lease is never a managed object
-    }
-    caps = detect(dtos.values(), answers[1], None)
-    if not skills:
-        return dtos, None, caps
-    if answers[2] is _FORBIDDEN:
-        notes.warn(
-            "engine",
-            "the skills catalog answers 403 to everyone (the engine runs AUTHZ_ENFORCE=true, "
-            "where routes that declare no permission are closed): catalog skills, skill "
-            "assignments and manual tools are not managed on this engine",
-        )
-        return dtos, None, replace(caps, catalog=False)
-    return dtos, catalog_skills(answers[2], notes), caps
-
-
-_FORBIDDEN = object()
-
-
-def _fetch_models(client: EngineClient) -> Any:
-    # Only used to check models at plan time: an engine without the route is not checked.
-    try:
-        return client.get("/api/instances/models", what="the engine's model list")
-    except NotFound:
-        return None
-
-
-def _fetch_catalog(client: EngineClient) -> Any:
-    try:
-        return client.get("/api/skills/catalog/export", what="skills catalog")
-    except AuthRejected as exc:
-        if "declares no permission" not in str(exc):
-            raise
-        return _FORBIDDEN
 
 
 def _read_instances(
@@ -209,31 +138,8 @@ def read_instance(
 
 def _instance_dto(client: EngineClient, slug: str) -> dict[str, Any]:
     what = f"instance {slug!r}"
-    return expect_dict(
-        expect_dict(client.get(f"/api/instances/{_q(slug)}", what=what), what).get("instance"), what
-    )
-
-
-@dataclass
-class Lists:
-    """The first round of a read: instance list, model list and catalog, and what they tell."""
-
-    dtos: dict[str, dict[str, Any]]
-    catalog: dict[str, Skill] | None
-    caps: Capabilities
-    notes: Notes
-
-
-def read_lists(client: EngineClient, *, skills: bool = True) -> Lists:
-    """The instance list, the model list and the catalog (three handlers, side by side)."""
-    notes = Notes()
-    dtos, catalog, caps = _read_lists(client, skills, notes)
-    return Lists(dtos=dtos, catalog=catalog, caps=caps, notes=notes)
-
-
-def read_skills(client: EngineClient, slugs: Collection[str], lists: Lists) -> dict[str, Skill]:
-    """Assigned skills the catalog export leaves out (archived ones), read one by one."""
-    return _read_archived(client, set(slugs), lists.catalog or {}, lists.notes)
+    answer = expect_dict(client.get(f"/api/instances/{quoted(slug)}", what=what), what)
+    return expect_dict(answer.get("instance"), what)
 
 
 def _fields_of(
@@ -279,7 +185,7 @@ def _fetch_export(
 ) -> tuple[dict[str, Any], dict[str, list[Any] | None], str] | None:
     what = f"instance {slug!r} export"
     try:
-        bundle = expect_dict(client.get(f"/api/instances/{_q(slug)}/export", what=what), what)
+        bundle = expect_dict(client.get(f"/api/instances/{quoted(slug)}/export", what=what), what)
     except NotFound:
         return None
     export = expect_dict(bundle.get("instance"), what)
@@ -290,7 +196,7 @@ def _fetch_export(
 def _fetch_env(client: EngineClient, slug: str, skill: str, notes: Notes) -> list[Any] | None:
     what = f"instance {slug!r} env of skill {skill!r}"
     try:
-        body = client.get(f"/api/instances/{_q(slug)}/skills/{_q(skill)}/env", what=what)
+        body = client.get(f"/api/instances/{quoted(slug)}/skills/{quoted(skill)}/env", what=what)
     except NotFound:
         return None  # a skill the catalog does not know: reported with the value
     except EngineRejected as exc:
@@ -301,24 +207,3 @@ def _fetch_env(client: EngineClient, slug: str, skill: str, notes: Notes) -> lis
         )
         return None
     return expect_list(expect_dict(body, what).get("env"), what)
-
-
-def _read_archived(
-    client: EngineClient, assigned: set[str], catalog: dict[str, Skill], notes: Notes
-) -> dict[str, Skill]:
-    missing = sorted(assigned - set(catalog))
-    jobs = [partial(_fetch_skill, client, slug) for slug in missing]
-    out: dict[str, Skill] = {}
-    for slug, payload in zip(missing, client.parallel(jobs), strict=True):
-        if payload is None:
-            notes.warn(f"skill/{slug}", f"skill {slug!r} is assigned but unknown to the engine")
-        else:
-            out[slug] = archived_skill(slug, payload, notes)
-    return out
-
-
-def _fetch_skill(client: EngineClient, slug: str) -> Any:
-    try:
-        return client.get(f"/api/skills/{_q(slug)}", what=f"skill {slug!r}")
-    except NotFound:
-        return None

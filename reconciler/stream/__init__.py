@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Mapping
 from reconciler import core
 from reconciler.engine.client import EngineClient
 from reconciler.engine.executor.context import RunContext
-from reconciler.engine.read import read_lists
+from reconciler.engine.lists import read_lists
 from reconciler.model.objects import State
 from reconciler.model.project import Project
 from reconciler.plan.changes import LiveSnapshot, Plan

@@ -13,7 +13,8 @@ from reconciler.engine.duplicates import delete_duplicates
 from reconciler.engine.executor.change import ChangeRun
 from reconciler.engine.executor.context import RunContext
 from reconciler.engine.executor.skills import import_skills
-from reconciler.engine.read import Lists, read_instance, read_skills
+from reconciler.engine.lists import Lists, read_skills
+from reconciler.engine.read import read_instance
 from reconciler.engine.report import ApplyReport
 from reconciler.model.engineline import with_bundle_version
 from reconciler.model.managed import normalize, normalize_skill

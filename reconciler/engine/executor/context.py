@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.engine.client import EngineClient
 from reconciler.engine.executor.wire import SecretValue
-from reconciler.engine.read import read_skill_versions
+from reconciler.engine.lists import read_skill_versions
 from reconciler.errors import EngineError, NotFound
 from reconciler.model import secretenv
 
