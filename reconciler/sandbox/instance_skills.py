@@ -199,7 +199,7 @@ def env_view(data: InstanceData, skill: Skill) -> list[dict[str, Any]]:
         if "sensitive" in item:
             entry["sensitive"] = item["sensitive"]
         entry["configured"] = row is not None
-        if item.get("description") is not None:
+        if "description" in item:  # `description: entry.description`: null stays, undefined goes
             entry["description"] = item["description"]
         out.append(entry)
     return out

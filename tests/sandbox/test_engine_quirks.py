@@ -236,3 +236,21 @@ def test_serve_blocks_and_answers(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_env_entries_carry_the_metadata_description_as_it_is(api: httpx.Client) -> None:
+    # `description: entry.description` in the engine: null is kept, a missing one is left out.
+    env = [
+        {"name": "A", "sensitive": False, "description": None},
+        {"name": "B", "sensitive": False},
+        {"name": "C", "sensitive": True, "description": "c"},
+    ]
+    skill = {"name": "env-desc", "content": "x", "requiredEnv": env}
+    assert api.post("/api/skills", json=skill).status_code == 201
+    body = {"env": [{"key": "A", "value": "a", "sensitive": False}]}
+    answer = api.put("/api/instances/q/skills/env-desc/env", json=body).json()["env"]
+    assert answer == [
+        {"key": "A", "value": "a", "sensitive": False, "configured": True, "description": None},
+        {"key": "B", "value": "", "sensitive": False, "configured": False},
+        {"key": "C", "value": "", "sensitive": True, "configured": False, "description": "c"},
+    ]

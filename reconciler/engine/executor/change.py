@@ -56,8 +56,9 @@ class ChangeRun:
 
         `confirm` re-reads the object and returns what the write's answer would have
         carried when it landed, or None when it did not: writes are never resent blindly.
-        `expect` tells whether an answer shows the state the write asked for; a confirmed
-        write needs no verification re-read (a DELETE's success confirms itself).
+        `expect` tells whether an answer (or that re-read) shows the state the write asked
+        for; a confirmed write needs no verification re-read. Without `expect`, a DELETE's
+        success confirms itself and nothing else does.
         """
         call = Call(method, path, redact(body), what, op=self.op_index)
         self.calls.append(call)
@@ -72,10 +73,10 @@ class ChangeRun:
                 found = self._confirm(confirm)
                 if found is not None:
                     call.note = "no answer from the engine; a re-read shows the write landed"
-                    call.confirmed = expect is not None and expect(found)
+                    call.confirmed = _confirms(method, expect, found)
                     return found
             raise StepFailed(self.ctx.scrub(str(exc))) from exc
-        call.confirmed = method == "DELETE" or (expect is not None and expect(answer))
+        call.confirmed = _confirms(method, expect, answer)
         return answer
 
     def _confirm(self, confirm: Callable[[], Any]) -> Any:
@@ -140,6 +141,25 @@ class ChangeRun:
         result = ChangeResult(self.key, self.change.action, status, reason, list(self.calls))
         result.skipped_parts = list(self.skips)
         return result
+
+
+def _confirms(method: str, expect: Callable[[Any], bool] | None, answer: Any) -> bool:
+    if expect is not None:
+        return expect(answer)
+    return method == "DELETE"
+
+
+def confirmer(
+    run: ChangeRun, path: str, what: str, holds: Callable[[Any], bool]
+) -> Callable[[], Any]:
+    """A `confirm` for `write`: re-read `path`; its answer when `holds` says the write
+    landed, else None (the GET answers in the shape of the write's own answer)."""
+
+    def confirm() -> Any:
+        answer = run.read(path, what=what)
+        return answer if holds(answer) else None
+
+    return confirm
 
 
 def known_id(value: str | None, what: str) -> str:

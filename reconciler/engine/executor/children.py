@@ -7,6 +7,7 @@ name are resolved by name when the operation runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -14,11 +15,13 @@ from reconciler.engine.capabilities import TASK_PAGE
 from reconciler.engine.executor.change import (
     ChangeRun,
     appeared_since_plan,
+    confirmer,
     find_named,
     id_by_name,
 )
 from reconciler.engine.executor.wire import inst_path
 from reconciler.model import secretenv
+from reconciler.model.objects import Instance
 from reconciler.plan.operations import Operation
 
 
@@ -36,7 +39,51 @@ def put_skill_env(run: ChangeRun, operation: Operation) -> None:
         elif key not in live:
             run.ctx.missing(var)
     what = f"skill env of {skill!r} on instance {run.slug!r}"
-    run.write("PUT", inst_path(run.slug, "skills", skill, "env"), {"env": entries}, what=what)
+    path = inst_path(run.slug, "skills", skill, "env")
+    holds = _env_holds(entries, _hidden(operation))
+    confirm = confirmer(run, path, what, holds)
+    run.write("PUT", path, {"env": entries}, what=what, confirm=confirm, expect=holds)
+
+
+# How a plan shows a value it holds but cannot see (``reconciler.plan.fields.CONFIGURED``;
+# the executor imports no diff module).
+HIDDEN = "configured"
+
+
+def _hidden(operation: Operation) -> set[str]:
+    """Keys whose live value the plan could not see (stored encrypted, or sensitive)."""
+    prefix = f"skillEnv.{operation.target}."
+    return {f.path[len(prefix) :] for f in operation.fields if f.old == HIDDEN}
+
+
+def _env_holds(entries: list[dict[str, Any]], hidden: set[str]) -> Callable[[Any], bool]:
+    """Does an env list (PUT or GET answer, §7.8) show every entry sent?
+
+    The list has the current version's requiredEnv keys only, plain values only where
+    that metadata says ``sensitive: false`` (as the read takes them), and never whether a
+    row is encrypted: a plain value replacing one the plan could not see proves nothing.
+    """
+
+    def holds(answer: Any) -> bool:
+        rows = answer.get("env") if isinstance(answer, dict) else None
+        if not isinstance(rows, list):
+            return False
+        shown = {
+            r.get("key"): r for r in rows if isinstance(r, dict) and r.get("configured") is True
+        }
+        for entry in entries:
+            row = shown.get(entry["key"])
+            if row is None:
+                return False
+            if entry["sensitive"] is False and (
+                entry["key"] in hidden
+                or row.get("sensitive") is not False
+                or row.get("value") != entry["value"]
+            ):
+                return False
+        return True
+
+    return holds
 
 
 def delete_skill_env(run: ChangeRun, operation: Operation) -> None:
@@ -60,7 +107,36 @@ def put_channel(run: ChangeRun, operation: Operation) -> None:
     body = {"config": creds or {}, "enabled": enabled}
     path = inst_path(run.slug, "channels", kind)
     what = f"channel {kind} of instance {run.slug!r}"
-    run.write("PUT", path, body, what=what, confirm=lambda: _channel_is(run, kind, enabled))
+    confirm = partial(_channel_is, run, kind, enabled)
+    expect = partial(_channel_holds, kind, enabled) if _settles(run, kind, enabled) else None
+    run.write("PUT", path, body, what=what, confirm=confirm, expect=expect)
+
+
+def _settles(run: ChangeRun, kind: str, enabled: bool) -> bool:
+    """Can the answer of a channel write be the state it leaves (§9.3)?
+
+    Switching on a Telegram, Slack or WhatsApp channel starts its adapter; a failed start
+    switches the row off afterwards, so an answer saying ``enabled: true`` may not last.
+    The agent adapter starts in memory. Switching `agent` off also removes the tool
+    ``agent:<slug>`` from every instance (§9.5), this one too when it lists it.
+    """
+    if enabled:
+        return kind == "agent"
+    return kind != "agent" or not _calls_itself(run)
+
+
+def _calls_itself(run: ChangeRun) -> bool:
+    desired = run.change.desired
+    if not isinstance(desired, Instance):
+        return True  # unknown: assume the worst
+    return f"agent:{run.slug}" in (desired.manual_tools or [])
+
+
+def _channel_holds(kind: str, enabled: bool, answer: Any) -> bool:
+    row = answer.get("channel") if isinstance(answer, dict) else None
+    if not isinstance(row, dict):
+        return False
+    return row.get("channelType") == kind and row.get("enabled") is enabled
 
 
 def _channel_is(run: ChangeRun, kind: str, enabled: bool) -> Any:
@@ -69,14 +145,17 @@ def _channel_is(run: ChangeRun, kind: str, enabled: bool) -> Any:
     rows = answer.get("channels", []) if isinstance(answer, dict) else []
     for row in rows:
         if isinstance(row, dict) and row.get("channelType") == kind:
-            return answer if row.get("enabled") is enabled else None
+            return {"channel": row} if row.get("enabled") is enabled else None
     return None
 
 
 def delete_channel(run: ChangeRun, operation: Operation) -> None:
-    """DELETE one channel the reviewed plan prunes."""
-    what = f"channel {operation.target} of instance {run.slug!r}"
-    run.write("DELETE", inst_path(run.slug, "channels", operation.target), what=what)
+    """DELETE one channel the reviewed plan prunes (agent: see ``_settles``)."""
+    kind = operation.target
+    what = f"channel {kind} of instance {run.slug!r}"
+    gone = kind != "agent" or not _calls_itself(run)
+    path = inst_path(run.slug, "channels", kind)
+    run.write("DELETE", path, what=what, expect=lambda _answer: gone)
 
 
 def put_room(run: ChangeRun, operation: Operation) -> None:
@@ -84,14 +163,17 @@ def put_room(run: ChangeRun, operation: Operation) -> None:
     body = dict(operation.args["body"])
     path = inst_path(run.slug, "room")
     what = f"instance {run.slug!r} room"
-    run.write("PUT", path, body, what=what, confirm=partial(_room_is, run, body))
+    holds = partial(_room_holds, body)
+    confirm = confirmer(run, path, what, holds)
+    # The PUT answers {"success": true} (§10.2): only the re-read after a lost answer, a
+    # GET of the row, can confirm it.
+    run.write("PUT", path, body, what=what, confirm=confirm, expect=holds)
 
 
-def _room_is(run: ChangeRun, body: dict[str, Any]) -> Any:
-    answer = run.read(inst_path(run.slug, "room"), what=f"instance {run.slug!r} room")
-    if not isinstance(answer, dict) or not answer.get("configured"):
-        return None
-    return answer if all(answer.get(k) == v for k, v in body.items()) else None
+def _room_holds(body: dict[str, Any], answer: Any) -> bool:
+    if not isinstance(answer, dict) or answer.get("configured") is not True:
+        return False
+    return all(answer.get(k) == v for k, v in body.items())
 
 
 def delete_room(run: ChangeRun, operation: Operation) -> None:
@@ -120,14 +202,44 @@ def create_task(run: ChangeRun, operation: Operation) -> None:
     )
     if operation.args["disabled"]:
         task_id = run.new_id(answer, f"scheduled task {name!r}", "task", "id")
-        run.write("PATCH", f"{path}/{task_id}", {"enabled": False}, what=what)
+        _patch_task(run, f"{path}/{task_id}", {"enabled": False}, what)
 
 
 def update_task(run: ChangeRun, operation: Operation) -> None:
     """PATCH the changed fields in place (id and run history survive)."""
     task_id = _task_id(run, operation)
     path = inst_path(run.slug, "scheduled-tasks", task_id)
-    run.write("PATCH", path, dict(operation.args["body"]), what=_task_what(run, operation.target))
+    _patch_task(run, path, dict(operation.args["body"]), _task_what(run, operation.target))
+
+
+def _patch_task(run: ChangeRun, path: str, body: dict[str, Any], what: str) -> None:
+    """One task PATCH; its answer is the row after the write, but only some columns (§12.3):
+    a change of prompt, description, deleteAfterRun or maxRetries is not confirmed by it
+    (the GET of the task, after a lost answer, has them all)."""
+    holds = partial(_task_holds, body)
+    confirm = confirmer(run, path, what, holds)
+    run.write("PATCH", path, body, what=what, confirm=confirm, expect=holds)
+
+
+def _task_holds(body: dict[str, Any], answer: Any) -> bool:
+    task = answer.get("task") if isinstance(answer, dict) else None
+    if not isinstance(task, dict):
+        return False
+    for key, value in body.items():
+        if key not in task:
+            return False
+        if key == "schedule":
+            if _schedule(task[key]) != _schedule(value):
+                return False
+        elif task[key] != value:
+            return False
+    return True
+
+
+def _schedule(raw: Any) -> Any:
+    """A schedule without its null keys. The engine stores the one sent as it is (only a
+    relative runAt, which the repo never holds, becomes a time, §12.1)."""
+    return {k: v for k, v in raw.items() if v is not None} if isinstance(raw, dict) else raw
 
 
 def delete_task(run: ChangeRun, operation: Operation) -> None:

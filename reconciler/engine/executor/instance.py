@@ -6,10 +6,9 @@ environment only now. A lost answer is settled by re-reading (``confirm``), neve
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from reconciler.engine.executor.change import ChangeRun
+from reconciler.engine.executor.change import ChangeRun, confirmer
 from reconciler.engine.executor.wire import MAX_BODY_BYTES, batches, inst_path
 from reconciler.errors import EngineError, NotFound
 from reconciler.model import secretenv
@@ -19,7 +18,12 @@ AUTH_KEY = "auth_api_key"
 
 
 def create(run: ChangeRun, operation: Operation) -> None:
-    """POST the instance with the few fields create reads (contract §3.5)."""
+    """POST the instance with the few fields create reads (contract §3.5).
+
+    Its answer is the new row only: the plan of a new instance also counts on what the
+    engine does beside it (default prompts and tools seeded, no slug-keyed leftovers,
+    §3.5, §3.7), which no answer shows, so the instance is read again after apply.
+    """
     body = dict(operation.args["body"])
     path = inst_path(run.slug)
     run.write(
@@ -83,20 +87,8 @@ def _put_secrets(run: ChangeRun, batch: list[dict[str, Any]]) -> None:
         return keys <= done
 
     what = f"instance {run.slug!r} secrets"
-    confirm = _confirmer(run, path, what, holds)
+    confirm = confirmer(run, path, what, holds)
     run.write("PUT", path, {"secrets": batch}, what=what, confirm=confirm, expect=holds)
-
-
-def _confirmer(
-    run: ChangeRun, path: str, what: str, holds: Callable[[Any], bool]
-) -> Callable[[], Any]:
-    """Re-read `path`: its answer when it shows the write landed, else None."""
-
-    def confirm() -> Any:
-        answer = run.read(path, what=what)
-        return answer if holds(answer) else None
-
-    return confirm
 
 
 def delete_secret(run: ChangeRun, operation: Operation) -> None:
@@ -127,13 +119,17 @@ def patch_settings(run: ChangeRun, operation: Operation) -> None:
         row = answer.get("instance") if isinstance(answer, dict) else None
         return isinstance(row, dict) and all(row.get(k) == v for k, v in sent.items())
 
-    confirm = _confirmer(run, path, f"instance {run.slug!r}", holds)
+    confirm = confirmer(run, path, f"instance {run.slug!r}", holds)
     what = f"instance {run.slug!r} settings"
     run.write("PATCH", path, body, what=what, confirm=confirm, expect=holds)
 
 
 def put_icon(run: ChangeRun, operation: Operation) -> None:
-    """PUT the icon data URI."""
+    """PUT the icon data URI.
+
+    Not confirmed by its answer: the DTO shows the icon as a URL (§3.1), not the data the
+    plan compares, so the instance is read again after apply.
+    """
     body = {"icon": operation.args["icon"]}
     run.write("PUT", inst_path(run.slug, "icon"), body, what=f"instance {run.slug!r} icon")
 
@@ -159,5 +155,5 @@ def patch_prompts(run: ChangeRun, operation: Operation) -> None:
             have = {r.get("key"): r.get("content") for r in rows if isinstance(r, dict)}
             return all(have.get(k) == v for k, v in wanted.items())
 
-        confirm = _confirmer(run, path, what, holds)
+        confirm = confirmer(run, path, what, holds)
         run.write("PATCH", path, {"sections": batch}, what=what, confirm=confirm, expect=holds)

@@ -11,10 +11,11 @@ run). Tools: one ``GET …/tools`` shows the truth (manual vs skill-sourced rows
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.engine.executor.change import ChangeRun
+from reconciler.engine.executor.change import ChangeRun, confirmer
 from reconciler.engine.executor.context import RunContext, StepFailed
 from reconciler.engine.executor.wire import MAX_BODY_BYTES, batches, inst_path, seg
 from reconciler.engine.report import Call
@@ -213,11 +214,48 @@ def patch_tools(run: ChangeRun, operation: Operation) -> None:
         or (want - registry) != (have - registry)
     )
     if needed:
-        _patch(run, want | from_skills)
+        _patch(run, want | from_skills, _tools_hold(want, have, _from_skills(operation)))
 
 
-def _patch(run: ChangeRun, names: set[str]) -> None:
-    """One PATCH of the complete visible tool set (never empty: zero rows = ALL tools)."""
+def _from_skills(operation: Operation) -> set[str]:
+    """Desired manual tools the plan counts as skill-sourced (it subtracts those, §5.2)."""
+    want = set(operation.args["manual"])
+    for change in operation.fields:
+        if change.path == "manualTools":
+            return want - set(change.new or [])
+    # Sets the plan found equal: a desired tool missing live can only be skill-sourced.
+    return want - set(operation.args["live"])
+
+
+def _tools_hold(want: set[str], have: set[str], skilled: set[str]) -> Callable[[Any], bool]:
+    """Does a tool list (PATCH or GET answer) show the manual set the plan compares?"""
+
+    def holds(answer: Any) -> bool:
+        tools = answer.get("tools") if isinstance(answer, dict) else None
+        if not isinstance(tools, list):
+            return False
+        rows = {
+            t["name"]: (t.get("enabled") is True, t.get("source"))
+            for t in tools
+            if isinstance(t, dict) and isinstance(t.get("name"), str)
+        }
+        if not (want | have) <= rows.keys():
+            return False  # agent:<slug> and harness tools are in no tool list (§5.3)
+        for name, (enabled, source) in rows.items():
+            if name in want and not (enabled and (source == "manual" or name in skilled)):
+                return False
+            if name not in want and enabled and source == "manual":
+                return False
+        return True
+
+    return holds
+
+
+def _patch(run: ChangeRun, names: set[str], holds: Callable[[Any], bool]) -> None:
+    """One PATCH of the complete visible tool set (never empty: zero rows = ALL tools).
+
+    The answer lists every registry tool after the write with its source (§5.4).
+    """
     if not names:
         names = {HARMLESS_TOOL}
         run.ctx.notice(
@@ -225,7 +263,9 @@ def _patch(run: ChangeRun, names: set[str]) -> None:
             f"tool rows gets ALL tools (contract §5.2); kept {HARMLESS_TOOL!r} instead"
         )
     body = {"enabled": sorted(names)}
-    run.write("PATCH", inst_path(run.slug, "tools"), body, what=f"tools of {run.slug!r}")
+    path, what = inst_path(run.slug, "tools"), f"tools of {run.slug!r}"
+    confirm = confirmer(run, path, what, holds)
+    run.write("PATCH", path, body, what=what, confirm=confirm, expect=holds)
 
 
 def _tool_rows(run: ChangeRun, live: list[str]) -> tuple[dict[str, str], set[str]]:
