@@ -104,7 +104,7 @@ def run_planned(
     opts = steps.opts
     # A saved plan carries its own scope: load every folder it may name.
     loaded = (
-        scoping.load_scoped(opts, ref=steps.ref, shard=steps.shard)
+        scoping.load_scoped(opts, ref=steps.ref, shard=steps.shard, targets=targets)
         if steps.plan_file is None
         else load_valid(opts)
     )

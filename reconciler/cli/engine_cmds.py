@@ -121,8 +121,8 @@ def plan(
 ) -> None:
     """Show what apply would change on the engine."""
     opts = options(root, env_name, insecure)
-    loaded = scoping.load_scoped(opts, ref=ref, shard=shard)
     targets = targets_of(target_instances, target_skills)
+    loaded = scoping.load_scoped(opts, ref=ref, shard=shard, targets=targets)
     with engine(loaded, opts) as client:
         scoped = scoping.resolve(loaded, client, opts, ref=ref, shard=shard, targets=targets)
         if scoped.shard is None and not scoped.targets:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import git
 
 from reconciler.cli import context
 from reconciler.cli.pipeline import load_valid
-from reconciler.cli.targets import Targets, instance_slugs
+from reconciler.cli.targets import Targets, instance_slugs, targets_instance
 from reconciler.config import gitscope
 from reconciler.config.load import LoadedRepo, load_project
 from reconciler.engine.client import EngineClient
@@ -46,27 +48,34 @@ def shard_of(slug: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count + 1
 
 
-def load_scoped(opts: context.Options, *, ref: str | None, shard: str | None) -> LoadedRepo:
+def load_scoped(
+    opts: context.Options,
+    *,
+    ref: str | None,
+    shard: str | None,
+    targets: Targets | None = None,
+) -> LoadedRepo:
     """Load polyant.yaml, skills/ and only the instance folders this scoped run can plan.
 
-    A one-prompt --changed-since run then parses one instance folder, not the fleet.
+    A one-prompt --changed-since run then parses one instance folder, not the fleet; an
+    --instance run the folders its globs name (a --skill-only run none).
     """
-    picks: list[set[str]] = []
+    picks: list[Callable[[str], bool]] = []
     touched = gitscope.touched_since(opts.root, ref) if ref is not None else None
     if ref is not None and touched is not None:
         project = load_project(opts.root, env=opts.env_name).project
         wanted = gitscope.instances_to_load(opts.root, touched, project)
         if wanted is not None:
-            picks.append(wanted)
-    parsed = parse_shard(shard) if shard is not None else None
-    if not picks and parsed is None:
+            picks.append(wanted.__contains__)
+    if shard is not None:
+        index, count = parse_shard(shard)
+        picks.append(lambda slug: shard_of(slug, count) == index)
+    if targets:
+        picks.append(partial(targets_instance, targets))
+    if not picks:
         return _remember(load_valid(opts), ref, touched)
-
-    def pick(slug: str) -> bool:
-        in_shard = parsed is None or shard_of(slug, parsed[1]) == parsed[0]
-        return in_shard and all(slug in p for p in picks)
-
-    return _remember(load_valid(opts, instances=pick), ref, touched)
+    loaded = load_valid(opts, instances=lambda slug: all(pick(slug) for pick in picks))
+    return _remember(loaded, ref, touched)
 
 
 def _remember(

@@ -62,6 +62,11 @@ def matching(patterns: Collection[str], names: Iterable[str], *, what: str) -> s
     return found
 
 
+def targets_instance(targets: Targets, slug: str) -> bool:
+    """Whether an --instance glob names this slug (a targeted run loads only those folders)."""
+    return any(fnmatch.fnmatch(slug, pattern) for pattern in targets.instances)
+
+
 def instance_slugs(targets: Targets, universe: Iterable[str]) -> set[str]:
     """The instances a targeted run reads and diffs (none when only skills are targeted)."""
     if not targets.instances:

@@ -39,6 +39,24 @@ def test_skill_target_plans_that_skill_alone(tmp_path: Path, engine_env: dict[st
     assert _keys(saved) == {"skill/ticket-triage"}
 
 
+def test_a_targeted_run_loads_only_the_folders_its_globs_name(
+    tmp_path: Path, engine_env: dict[str, str]
+) -> None:
+    # A broken file in an instance the run does not target is never parsed (issue 14: a
+    # scoped run loads polyant.yaml, skills/ and the folders it can plan); the untargeted
+    # plan still reads it and fails on it at file:line.
+    root = copy_examples(tmp_path / "repo")
+    broken = root / "instances" / "helpdesk" / "instance.yaml"
+    broken.write_text("name: [unclosed\n", encoding="utf-8")
+    targeted = cli(["plan", "--root", str(root), "--instance", "assist*"], engine_env)
+    assert targeted.code == 0, targeted.text
+    assert "instance/assistant" in targeted.out
+    assert "instance.yaml" not in targeted.text and "Left out: helpdesk." in targeted.out
+    whole = cli(["plan", "--root", str(root)], engine_env)
+    assert whole.code == 1, whole.text
+    assert "instances/helpdesk/instance.yaml:" in whole.err
+
+
 def test_a_target_matching_nothing_is_a_usage_error(
     tmp_path: Path, engine_env: dict[str, str]
 ) -> None:
