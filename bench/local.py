@@ -154,7 +154,7 @@ def one_size(n: int, *, scoped: bool, repeat: int) -> dict[str, Run]:
                 out["scoped plan"] = _check(measured(cli(*args), env), "scoped plan")
                 _git(root, "checkout", "-q", "--", ".")
             fleet_wide_edit(root)
-            apply = cli("apply", "--root", str(root), "--force")
+            apply = cli("apply", "--root", str(root), "--force", "--auto-approve")
             out["apply"] = _check(measured(apply, env), "apply")
     return out
 
