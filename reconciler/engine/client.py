@@ -8,7 +8,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
@@ -31,6 +30,7 @@ from reconciler.engine.transport import (
     TransportError,
     Unusable,
 )
+from reconciler.engine.workers import run_all
 from reconciler.errors import EngineRejected, Throttled, UsageError
 from reconciler.model.checks import is_loopback_host, public_url
 
@@ -279,17 +279,8 @@ class EngineClient:
             ) from exc
 
     def parallel(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
-        """Run jobs in a thread pool; results in order; re-raise the first error after all ran."""
-        if len(jobs) <= 1:
-            return [job() for job in jobs]
-        workers = min(max(self.config.max_workers, 1), len(jobs))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine") as pool:
-            futures = [pool.submit(job) for job in jobs]
-        errors = [f.exception() for f in futures]
-        first = next((e for e in errors if e is not None), None)
-        if first is not None:
-            raise first
-        return [f.result() for f in futures]
+        """Run jobs on max_workers threads; results in order; the first error raised at the end."""
+        return run_all(jobs, self.config.max_workers)
 
     def close(self) -> None:
         """Close the connection pool."""
