@@ -135,6 +135,8 @@ class Transport:
         if declared is not None and declared > cap:
             resp.close()  # not read: this connection cannot be reused
             return Answer(status, headers, b"", oversized=True)
+        # Neither encoded nor chunked: the declared length tells the end without one more read.
+        plain = declared is not None and "content-encoding" not in headers
         chunks: list[bytes] = []
         size = 0
         # read1: whatever one read brought (a drip's byte), not a full CHUNK.
@@ -147,6 +149,8 @@ class Transport:
             if time.monotonic() > deadline:
                 resp.close()
                 raise DeadlinePassed("the answer did not finish before the deadline")
+            if plain and size == declared:
+                break
         return Answer(status, headers, b"".join(chunks))
 
     def close(self) -> None:
