@@ -121,11 +121,11 @@ class Transport:
                 decode_content=True,
             )
         except u3.HTTPError as exc:
-            raise _failure(exc) from None
+            raise _failure(exc) from exc
         try:
             return self._read(resp, deadline)
         except u3.HTTPError as exc:
-            raise _failure(exc) from None
+            raise _failure(exc) from exc
         finally:
             resp.release_conn()
 
