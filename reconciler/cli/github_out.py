@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reconciler.cli import context
-from reconciler.engine.report import ApplyReport
-from reconciler.github.api import append_summary, write_outputs
 from reconciler.plan import safety
 from reconciler.plan.changes import Plan
+
+if TYPE_CHECKING:
+    from reconciler.engine.report import ApplyReport
+
+# reconciler.github.api (and httpx with it) is imported only inside GitHub Actions, where
+# these files are set: a local plan or apply does not pay for loading it.
 
 
 def plan_outputs(plan: Plan, markdown: str) -> None:
@@ -21,8 +27,12 @@ def plan_outputs(plan: Plan, markdown: str) -> None:
         "checksum": safety.checksum(plan),
     }
     if out := context.github_file("GITHUB_OUTPUT"):
+        from reconciler.github.api import write_outputs
+
         write_outputs(out, values)
     if summary := context.github_file("GITHUB_STEP_SUMMARY"):
+        from reconciler.github.api import append_summary
+
         append_summary(summary, markdown)
 
 
@@ -32,8 +42,12 @@ def apply_outputs(report: ApplyReport) -> None:
     for result in report.results:
         tally[result.status] = tally.get(result.status, 0) + 1
     if out := context.github_file("GITHUB_OUTPUT"):
+        from reconciler.github.api import write_outputs
+
         write_outputs(out, {k: str(v) for k, v in tally.items()})
     if summary := context.github_file("GITHUB_STEP_SUMMARY"):
+        from reconciler.github.api import append_summary
+
         rows = "\n".join(
             f"| `{r.key}` | {r.action} | {r.status} | {r.reason} |" for r in report.results
         )

@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 
-import httpx
-
+from reconciler.engine.transport import (
+    Answer,
+    ConnectFailed,
+    ConnectTimedOut,
+    ReadTimedOut,
+    TransportError,
+    Unusable,
+)
 from reconciler.errors import (
     AuthRejected,
     EngineError,
@@ -25,16 +33,6 @@ _MAX_MESSAGE = 300
 # Body keys whose string values may be credentials: they are blanked out of engine messages
 # in case the engine echoes them (zod messages sometimes quote the received value).
 _SENSITIVE_KEY = re.compile(r"token|secret|password|credential|api_?key|value|config", re.I)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One HTTP answer as read (the body capped)."""
-
-    status: int
-    headers: httpx.Headers
-    content: bytes
-    oversized: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,10 @@ def engine_message(answer: Answer) -> str:
 
 
 def _reason(status: int) -> str:
-    return httpx.codes.get_reason_phrase(status) or f"HTTP {status}"
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def _one_line(text: str) -> str:
@@ -138,28 +139,28 @@ def _redact(message: str, secrets: set[str]) -> str:
 
 
 def error_for_transport(
-    exc: httpx.TransportError, method: str, what: str, url: str, timeout_s: float
+    exc: TransportError, method: str, what: str, url: str, timeout_s: float
 ) -> TransportFailure:
     """The error for a request that got no answer; writes may have landed (maybe_committed)."""
     write = method != "GET"
     reason = _one_line(str(exc) or type(exc).__name__)
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+    if isinstance(exc, ConnectFailed):
         # Nothing was sent: safe to retry, and a write cannot have landed.
         error: EngineError = EngineUnavailable(
             f"{what}: cannot reach the engine at {url} ({reason}); check the URL and that "
             "the engine is running"
         )
-        if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, ConnectTimedOut):
             error = EngineTimeout(f"{what}: connecting to the engine at {url} timed out")
         return TransportFailure(error, retryable=True)
     tail = "; the change may or may not have been applied: re-read before retrying" if write else ""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, ReadTimedOut):
         error = EngineTimeout(
             f"{what}: the engine at {url} did not answer within {timeout_s:g} s{tail}"
         )
         error.maybe_committed = write
         return TransportFailure(error, retryable=False)
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.ProxyError):
+    if isinstance(exc, Unusable):
         return TransportFailure(EngineUnavailable(f"{what}: cannot use {url}: {reason}"), False)
     error = EngineUnavailable(
         f"{what}: the connection to the engine at {url} dropped before an answer ({reason}){tail}"
@@ -184,13 +185,13 @@ def encode_body(body: object | None, what: str) -> bytes | None:
     return data
 
 
-def int_header(headers: httpx.Headers, name: str) -> int | None:
+def int_header(headers: Mapping[str, str], name: str) -> int | None:
     """A non-negative integer header, or None."""
     value = float_header(headers, name)
     return int(value) if value is not None else None
 
 
-def float_header(headers: httpx.Headers, name: str) -> float | None:
+def float_header(headers: Mapping[str, str], name: str) -> float | None:
     """A non-negative number header (e.g. Retry-After in seconds), or None."""
     raw = headers.get(name)
     if raw is None:

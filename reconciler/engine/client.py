@@ -8,17 +8,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
-
 from reconciler.engine import routes
 from reconciler.engine.answers import (
-    Answer,
     encode_body,
     error_for_status,
     error_for_transport,
@@ -26,6 +22,15 @@ from reconciler.engine.answers import (
     int_header,
 )
 from reconciler.engine.pacing import Pacer, WaitCallback
+from reconciler.engine.transport import (
+    Answer,
+    DeadlinePassed,
+    Limits,
+    Transport,
+    TransportError,
+    Unusable,
+)
+from reconciler.engine.workers import run_all
 from reconciler.errors import EngineRejected, Throttled, UsageError
 from reconciler.model.checks import is_loopback_host, public_url
 
@@ -35,10 +40,6 @@ MAX_CONSECUTIVE_429 = 5
 GET_ATTEMPTS = 4
 RETRY_STATUSES = frozenset({502, 503, 504})
 DEADLINE_READS = 3  # the overall deadline of one request, in per-read timeouts
-
-
-class _Deadline(httpx.ReadTimeout):
-    """The answer kept coming, too slowly to finish within the request's deadline."""
 
 
 @dataclass(frozen=True)
@@ -105,16 +106,21 @@ class EngineClient:
         self._on_wait = on_wait
         self._throttle_spent = 0.0
         self._pacer = Pacer(config.rate_limit, config.rate_window_s, on_wait=self._report_wait)
-        pool = max(config.max_workers, 1) + 2
-        self._http = httpx.Client(
-            # Without user:password: httpx would send it as Basic auth instead of the token.
-            base_url=display_url(config.url),
-            timeout=httpx.Timeout(config.timeout_s),
-            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
-            headers=_auth_headers(config)
-            | {"Content-Type": "application/json", "Accept": "application/json"},
-            follow_redirects=False,
+        limits = Limits(
+            timeout_s=config.timeout_s,
+            deadline_s=self.deadline_s,
+            pool_size=max(config.max_workers, 1) + 2,
+            max_bytes=MAX_RESPONSE_BYTES,
         )
+        headers = _auth_headers(config) | {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        try:
+            # The URL without user:password: it is never sent, as Basic auth or otherwise.
+            self._http = Transport(self.url, headers, limits)
+        except Unusable as exc:
+            raise UsageError(f"cannot use {self.url}: {exc}") from None
 
     def __repr__(self) -> str:
         return f"EngineClient({self.url!r})"
@@ -160,8 +166,10 @@ class EngineClient:
         while True:
             try:
                 answer = self._send(method, path, data, handler)
-            except httpx.TransportError as exc:
-                limit = self.deadline_s if isinstance(exc, _Deadline) else self.config.timeout_s
+            except TransportError as exc:
+                limit = (
+                    self.deadline_s if isinstance(exc, DeadlinePassed) else self.config.timeout_s
+                )
                 failure = error_for_transport(exc, method, what, self.url, limit)
                 # Only GETs are resent: a write may have landed (maybe_committed).
                 if method == "GET" and failure.retryable and attempt < GET_ATTEMPTS - 1:
@@ -182,7 +190,7 @@ class EngineClient:
             self._pacer.acquire(handler)
         self._count(method, handler)
         try:
-            answer = self._exchange(method, path, data)
+            answer = self._http.exchange(method, path, data)
         except BaseException:
             if handler is not None:
                 self._pacer.abandon(handler)
@@ -194,25 +202,6 @@ class EngineClient:
                 limit=int_header(answer.headers, "x-ratelimit-limit"),
             )
         return answer
-
-    def _exchange(self, method: str, path: str, data: bytes | None) -> Answer:
-        # httpx's timeout is per read: an answer dripping one byte at a time never trips it,
-        # so the whole exchange also has a deadline.
-        deadline = time.monotonic() + self.deadline_s
-        with self._http.stream(method, path, content=data) as resp:
-            declared = int_header(resp.headers, "content-length")
-            if declared is not None and declared > MAX_RESPONSE_BYTES:
-                return Answer(resp.status_code, resp.headers, b"", oversized=True)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_bytes():
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    return Answer(resp.status_code, resp.headers, b"", oversized=True)
-                chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise _Deadline("the answer did not finish before the deadline")
-            return Answer(resp.status_code, resp.headers, b"".join(chunks))
 
     def _count(self, method: str, handler: str | None) -> None:
         with self._lock:
@@ -290,17 +279,8 @@ class EngineClient:
             ) from exc
 
     def parallel(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
-        """Run jobs in a thread pool; results in order; re-raise the first error after all ran."""
-        if len(jobs) <= 1:
-            return [job() for job in jobs]
-        workers = min(max(self.config.max_workers, 1), len(jobs))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine") as pool:
-            futures = [pool.submit(job) for job in jobs]
-        errors = [f.exception() for f in futures]
-        first = next((e for e in errors if e is not None), None)
-        if first is not None:
-            raise first
-        return [f.result() for f in futures]
+        """Run jobs on max_workers threads; results in order; the first error raised at the end."""
+        return run_all(jobs, self.config.max_workers)
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -101,24 +101,36 @@ def _segments(path: str) -> list[str]:
     return [s for s in urlsplit(path).path.split("/") if s]
 
 
-_TABLE = tuple((m, _segments(t), h) for m, t, h in _ROUTES)
+def _pattern(template: str) -> str:
+    # A :parameter matches one whole segment; a literal only itself.
+    parts = ("[^/]+" if p.startswith(":") else re.escape(p) for p in _segments(template))
+    return "/" + "/".join(parts)
 
 
-def _matches(template: list[str], segments: list[str]) -> bool:
-    if len(template) != len(segments):
-        return False
-    return all(t.startswith(":") or t == s for t, s in zip(template, segments, strict=True))
+def _compiled(method: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One alternation of every `method` route, in declaration order (the first match wins,
+    as in the engine's router), each alternative a named group mapped to its handler."""
+    routes = [(t, h) for m, t, h in _ROUTES if m == method]
+    groups = {f"r{i}": handler for i, (_, handler) in enumerate(routes)}
+    alternatives = "|".join(f"(?P<r{i}>{_pattern(t)})" for i, (t, _) in enumerate(routes))
+    return re.compile(alternatives), groups
+
+
+_BY_METHOD = {m: _compiled(m) for m in sorted({m for m, _, _ in _ROUTES})}
 
 
 def handler_for(method: str, path: str) -> str | None:
     """The engine's route handler for a request, or None when the route is not throttled."""
     method = method.upper()
     segments = _segments(path)
-    if "/" + "/".join(segments) in _UNTHROTTLED:
+    joined = "/" + "/".join(segments)
+    if joined in _UNTHROTTLED:
         return None
-    for m, template, handler in _TABLE:
-        if m == method and _matches(template, segments):
-            return handler
+    if method in _BY_METHOD:
+        pattern, groups = _BY_METHOD[method]
+        found = pattern.fullmatch(joined)
+        if found is not None and found.lastgroup is not None:
+            return groups[found.lastgroup]
     return f"{method} {_fallback_template(segments)}"
 
 

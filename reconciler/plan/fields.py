@@ -15,6 +15,7 @@ Pure: no I/O. Conventions shared by every field diff (see also ``reconciler.plan
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -194,13 +195,25 @@ def jsonable(value: Any) -> Any:
 
 def alias(model: BaseModel, name: str) -> str:
     """The engine (camelCase) name of a model field."""
-    return type(model).model_fields[name].alias or name
+    return _alias(type(model), name)
+
+
+# Cached per model class: pydantic's class-level model_fields lookup is slow, and a plan
+# of N instances asks it tens of thousands of times for the same few dozen fields.
+@functools.cache
+def _alias(cls: type[BaseModel], name: str) -> str:
+    return cls.model_fields[name].alias or name
+
+
+@functools.cache
+def _field_names(cls: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(cls.model_fields)
 
 
 def ordered_set_fields(model: BaseModel, skip: frozenset[str] = frozenset()) -> list[str]:
     """The fields a desired model manages, in declaration order (stable plans)."""
     managed = managed_fields(model)
-    return [n for n in type(model).model_fields if n in managed and n not in skip]
+    return [n for n in _field_names(type(model)) if n in managed and n not in skip]
 
 
 def compare_set_fields(

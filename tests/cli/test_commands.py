@@ -23,7 +23,8 @@ def test_validate_does_not_import_the_engine_client() -> None:
         "import sys\n"
         "from reconciler.cli import run\n"
         "run(['validate', '--root', 'no-such-dir'])\n"
-        "print(sorted(m for m in ('httpx', 'git', 'reconciler.engine.client') if m in sys.modules))"
+        "print(sorted(m for m in ('httpx', 'urllib3', 'git', 'reconciler.engine.client')"
+        " if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr

@@ -269,3 +269,24 @@ def test_parallel_keeps_order_and_raises_the_first_error_after_all_ran() -> None
         with pytest.raises(ValueError, match="job 2"):
             client.parallel([lambda i=i: job(i) for i in range(6)])
     assert sorted(ran) == [0, 1, 2, 3, 4, 5]
+
+
+def test_parallel_runs_max_workers_jobs_at_once_and_no_more() -> None:
+    meet = threading.Barrier(3, timeout=30)  # three jobs must be running side by side
+    lock = threading.Lock()
+    active: list[int] = [0, 0]  # now, most
+
+    def job(i: int) -> int:
+        with lock:
+            active[0] += 1
+            active[1] = max(active)
+        if i < 3:
+            meet.wait()
+        with lock:
+            active[0] -= 1
+        return i
+
+    config = EngineConfig(url="http://127.0.0.1:9", token="t", max_workers=3)
+    with EngineClient(config) as client:
+        assert client.parallel([lambda i=i: job(i) for i in range(40)]) == list(range(40))
+    assert active == [0, 3]

@@ -43,3 +43,12 @@ def test_health_is_not_throttled_and_unknown_routes_are_generalised() -> None:
     first = handler_for("GET", "/api/instances/a/knowledge/123e4567-e89b-12d3-a456-426614174000")
     second = handler_for("GET", "/api/instances/b/knowledge/00000000-0000-0000-0000-000000000000")
     assert first == second == "GET /api/instances/:slug/knowledge/:id"
+
+
+def test_every_declared_route_maps_to_its_own_handler() -> None:
+    from reconciler.engine.routes import _ROUTES
+
+    for method, template, handler in _ROUTES:
+        path = "/".join("x1" if s.startswith(":") else s for s in template.split("/"))
+        assert handler_for(method.lower(), path + "?page=2") == handler, (method, template)
+        assert handler_for(method, path + "/extra") != handler  # whole paths only

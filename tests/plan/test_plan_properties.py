@@ -7,7 +7,8 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.model.objects import Instance, State
+from reconciler.model.managed import normalize_instance, normalize_skill
+from reconciler.model.objects import Instance, Skill, State
 from reconciler.model.project import Project
 from reconciler.plan.changes import LiveSnapshot
 from reconciler.plan.diff import diff
@@ -15,7 +16,7 @@ from reconciler.plan.planfile import plan_from_json
 from reconciler.plan.safety import checksum
 from reconciler.render.text import to_json, to_markdown, to_text
 
-from .strategies import states
+from .strategies import instances, skills, states
 
 PROJECT = Project.model_validate({"scope": {"excludeInstances": []}})
 
@@ -53,3 +54,27 @@ def test_saved_plans_round_trip_and_render(want: State, have: State, prune: bool
     assert to_json(again) == text
     assert to_text(again) == to_text(plan)
     assert len(to_markdown(plan, limit=20_000)) <= 20_000
+
+
+@given(instances(), st.integers(0, 2**16))
+def test_normalising_sorts_once_and_keeps_what_is_managed(inst: Instance, seed: int) -> None:
+    shuffled = _shuffled(inst, seed)
+    normal = normalize_instance(shuffled)
+    assert normal.model_dump() == normalize_instance(inst).model_dump()
+    assert normal.model_fields_set == inst.model_fields_set
+    assert [t.name for t in normal.scheduled_tasks or []] == sorted(
+        t.name for t in inst.scheduled_tasks or []
+    )
+    # Already in order: the very same object comes back, not a rebuilt copy.
+    assert normalize_instance(normal) is normal
+
+
+@given(skills(), st.integers(0, 2**16))
+def test_normalising_a_skill_sorts_its_lists_once(skill: Skill, seed: int) -> None:
+    shuffled = skill.model_copy(deep=True)
+    random.Random(seed).shuffle(shuffled.required_tools)
+    random.Random(seed).shuffle(shuffled.scripts)
+    normal = normalize_skill(shuffled)
+    assert normal.required_tools == sorted(skill.required_tools)
+    assert normal.model_fields_set == skill.model_fields_set
+    assert normalize_skill(normal) is normal

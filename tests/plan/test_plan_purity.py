@@ -14,6 +14,7 @@ import reconciler
 PURE_PACKAGES = ("model", "plan", "render")
 BANNED = {
     "httpx",
+    "urllib3",
     "ruamel",
     "yaml",
     "git",
@@ -79,7 +80,7 @@ def test_importing_the_pure_core_loads_no_effectful_library() -> None:
     code = (
         "import sys\n"
         + "".join(f"import reconciler.{name}\n" for name in PURE_MODULES)
-        + "bad = [m for m in ('httpx', 'ruamel', 'yaml', 'git', 'click', 'rich',"
+        + "bad = [m for m in ('httpx', 'urllib3', 'ruamel', 'yaml', 'git', 'click', 'rich',"
         " 'reconciler.engine', 'reconciler.sandbox', 'reconciler.cli', 'reconciler.config')"
         " if m in sys.modules]\n"
         "print(','.join(bad))\n"

@@ -73,18 +73,32 @@ class Sinks:
         return [name for name, data in self.out.items() if any(n in data for n in needles)]
 
 
+# The HTTP stacks' own loggers: urllib3 (the engine transport) logs every connection and
+# request line at DEBUG, httpx (the GitHub client) at INFO. Set to DEBUG by name, so that
+# a level set on them elsewhere cannot hide a leak through them.
+HTTP_LOGGERS = ("urllib3", "httpx", "httpcore")
+
+
 @contextmanager
 def debug_log() -> Iterator[io.StringIO]:
-    """Capture every logger at DEBUG while the block runs."""
+    """Capture every logger, the HTTP stacks' included, at DEBUG while the block runs."""
     log = io.StringIO()
     handler = logging.StreamHandler(log)
     handler.setLevel(logging.DEBUG)
-    root_logger = logging.getLogger()
-    old_level = root_logger.level
-    root_logger.addHandler(handler)
-    root_logger.setLevel(logging.DEBUG)
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in HTTP_LOGGERS)]
+    old_levels = [logger.level for logger in loggers]
+    loggers[0].addHandler(handler)
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
     try:
         yield log
     finally:
-        root_logger.removeHandler(handler)
-        root_logger.setLevel(old_level)
+        loggers[0].removeHandler(handler)
+        for logger, level in zip(loggers, old_levels, strict=True):
+            logger.setLevel(level)
+
+
+def assert_http_logged(log: bytes) -> None:
+    """The engine transport's DEBUG lines (connections, request lines) were captured."""
+    assert b"Starting new HTTP connection" in log, "urllib3's DEBUG log was not captured"
+    assert b'"GET /api/instances HTTP/1.1" 200' in log, "no request line in the debug log"

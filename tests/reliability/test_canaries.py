@@ -19,7 +19,14 @@ import pytest
 
 from reconciler.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from reconciler.sandbox.server import SandboxServer
-from tests.reliability.sinks import CREDENTIAL_WRITES, POLYANT_YAML, Sinks, debug_log, make_repo
+from tests.reliability.sinks import (
+    CREDENTIAL_WRITES,
+    POLYANT_YAML,
+    Sinks,
+    assert_http_logged,
+    debug_log,
+    make_repo,
+)
 from tests.reliability.states import CANARY, SECRETS_ENV
 
 SCALE = 20.0
@@ -134,7 +141,7 @@ def test_the_scenario_reached_every_sink(sinks: Sinks) -> None:
     failed = json.loads(sinks.out["file: failed.json"])
     assert not failed["ok"] and failed["summary"]["failed"] >= 1  # the 500s really happened
     assert b"rejected" in sinks.out["plan with a rejected token: stderr"]  # the 401 happened
-    assert b"HTTP Request" in sinks.out["debug log"]  # DEBUG logging was captured
+    assert_http_logged(sinks.out["debug log"])  # DEBUG logging was captured
 
 
 @pytest.mark.parametrize("canary", _canaries())

@@ -27,7 +27,14 @@ from reconciler.sandbox.develop_auth import ALL_PERMISSIONS
 from reconciler.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from reconciler.sandbox.server import SandboxServer
 from tests.cli.helpers import cli
-from tests.reliability.sinks import CREDENTIAL_WRITES, POLYANT_YAML, Sinks, debug_log, make_repo
+from tests.reliability.sinks import (
+    CREDENTIAL_WRITES,
+    POLYANT_YAML,
+    Sinks,
+    assert_http_logged,
+    debug_log,
+    make_repo,
+)
 from tests.reliability.states import CANARY, SECRETS_ENV
 
 SCALE = 20.0
@@ -142,7 +149,7 @@ def test_the_key_scenario_reached_every_sink_and_failure(sinks: Sinks) -> None:
     assert "500" in _err(sinks, "plan on an engine answering 500")
     non_ascii = _err(sinks, "plan with a non-ASCII key")
     assert non_ascii.startswith("error: POLYANT_API_KEY has a character"), non_ascii
-    assert b"HTTP Request" in sinks.out["debug log"]  # DEBUG logging was captured
+    assert_http_logged(sinks.out["debug log"])  # DEBUG logging was captured
 
 
 @pytest.mark.parametrize("key", KEYS, ids=["key", "unknown", "read-only", "non-ascii"])
