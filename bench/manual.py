@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any
 
 from bench import fleet, measure
-from reconciler import core
+from reconciler import core, stream
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.sandbox.server import SandboxServer
 
@@ -146,7 +146,8 @@ def manual_edit(client: EngineClient, slug: str) -> None:
 def ours_edit(
     client: EngineClient, docs: list[dict[str, Any]], only: list[str] | None = None
 ) -> None:
-    """What `polyant-gitops apply` does with the edited repo: read, diff, apply, verify.
+    """What `polyant-gitops apply` does with the edited repo: the pipelined apply (each
+    instance read, diffed, written and checked on its own).
 
     `only`: the instances `apply --changed-since REF` would scope the run to (the edited
     ones); None reads the whole fleet.
@@ -155,10 +156,9 @@ def ours_edit(
     desired = fleet.state_of(docs, [fleet.SKILL])
     project = fleet.project()
     policy, supplied = core.Policy(only=only), core.supplied_vars(desired, env)
-    plan = core.make_plan(client, desired, project, policy, supplied=supplied).plan
-    report = core.apply(client, plan, secrets=env)
-    core.verify(client, report, desired, project, policy, supplied=supplied)
-    if not report.ok():
+    done = stream.apply_pipelined(client, desired, project, policy, secrets=env, supplied=supplied)
+    report = done.report
+    if not report.ok() or report.non_converged or done.refused:
         raise SystemExit(f"apply failed: {report.to_json()}")
 
 
