@@ -23,6 +23,7 @@ from reconciler.model.project import Project
 from reconciler.plan import diff, differ, engineaware, safety
 from reconciler.plan.changes import Change, Duplicate, LiveSnapshot, Plan
 from reconciler.plan.differ import Differ
+from reconciler.stream.bound import independent, may_wipe, stamped, within_thresholds
 from reconciler.stream.gate import Gate, Review
 
 
@@ -182,13 +183,13 @@ class Pipeline:
     def _diffed(self, slug: str, live: Instance | None, dupes: Sequence[Duplicate] = ()) -> None:
         held = bool(dupes) and not self.policy.prune and self.ctx is not None
         with self.lock:
-            changes = [_stamped(c) for c in differ.instance(self.diff, slug, live, self.world)]
+            changes = [stamped(c) for c in differ.instance(self.diff, slug, live, self.world)]
             self.changes += changes
             self.unread.discard(slug)
             probe = engineaware.review(Plan(changes=tuple(changes)), self.lists.caps)
             self.wipes = self.wipes or probe.unsafe
             if not held:
-                self.pending += [c for c in changes if _independent(c)]
+                self.pending += [c for c in changes if independent(c)]
             ready = self._ready()
         if held:
             # Extra copies would run or live on unseen: this instance waits for --prune.
@@ -213,16 +214,15 @@ class Pipeline:
         if self.gate.review.whole_only:
             return False
         # --force lifts the thresholds, never the refusal to wipe memories.
-        if self.wipes or any(_may_wipe(self.diff.want.instances[s]) for s in self.unread):
+        if self.wipes or any(may_wipe(self.diff.want.instances[s]) for s in self.unread):
             return False
         if self.policy.force:
             return True
         if not self.diff.may_delete and self.policy.prune:
             return False  # an empty repository with --prune is refused as a whole
         known = [*self.skills, *self.changes]
-        deletes = sum(c.action == "delete" for c in known) + self._deletes_to_come()
-        updates = sum(c.action == "update" for c in known) + len(self.unread)
-        return not safety.threshold_reasons(self.diff.project, self.managed, deletes, updates)
+        unread, gone = len(self.unread), self._deletes_to_come()
+        return within_thresholds(self.diff.project, self.managed, known, unread, gone)
 
     def _deletes_to_come(self) -> int:
         seen = {c.slug for c in self.changes}
@@ -291,25 +291,5 @@ class Pipeline:
         return engineaware.review(plan, caps)
 
 
-def _stamped(change: Change) -> Change:
-    """The change with its live object's fingerprint instead of the object: a fleet's
-    worth of live copies is not kept until the end (the fingerprint is all that reads it)."""
-    return replace(change, fingerprint=safety.fingerprint(change.live), live=None)
-
-
 def _in(slug: str, only: Collection[str] | None) -> bool:
     return only is None or slug in only
-
-
-def _independent(change: Change) -> bool:
-    """A change that may run as soon as it is diffed: no other instance must go first."""
-    if change.action == "delete" or diff.wave_of(change) != "instances":
-        return False
-    desired = change.desired
-    tools = desired.manual_tools or [] if isinstance(desired, Instance) else []
-    return not any(t.startswith("agent:") for t in tools)
-
-
-def _may_wipe(inst: Instance) -> bool:
-    # Only a change of embeddingProvider wipes, and only confirmWipe allows it.
-    return "embedding_provider" in inst.model_fields_set and not inst.confirm_wipe
