@@ -64,10 +64,10 @@ def apply_streamed(
         on_progress=progress,
     )
     plan = scoping.stamp(done.plan, scoped, opts)
-    if review.plan is None:
+    if review.plan is None and not done.stopped:
         click.echo(_render(plan))
         safety.require_safe(plan)  # exit 4: the pipeline wrote nothing
-    if not plan.has_changes:
+    if not plan.has_changes and not done.stopped:
         click.echo("Nothing to apply.")
     print_report(done.report, dry_run=False)
     for line in done.refused:

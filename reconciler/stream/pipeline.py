@@ -16,6 +16,7 @@ from reconciler.engine.executor.skills import import_skills
 from reconciler.engine.lists import Lists, read_skills
 from reconciler.engine.read import read_instance
 from reconciler.engine.report import ApplyReport
+from reconciler.errors import EngineError
 from reconciler.model.engineline import with_bundle_version
 from reconciler.model.managed import normalize, normalize_skill
 from reconciler.model.objects import Instance, State
@@ -34,6 +35,7 @@ class Streamed:
     plan: Plan
     report: ApplyReport
     refused: list[str] = field(default_factory=list)  # one line per object left unwritten
+    stopped: bool = False  # a read failed part-way: the plan is partial, the report is not
 
 
 def snapshot(lists: Lists, instances: Mapping[str, Instance]) -> LiveSnapshot:
@@ -78,6 +80,7 @@ class Pipeline:
         self.recheck: list[ChangeRun] = []  # run while reading, verified at the end
         self.pending: list[Change] = []  # diffed, may run before the last read, not yet run
         self.claimed: set[str] = set()  # keys taken from `pending` to run
+        self.broken: list[tuple[str, EngineError]] = []  # instances whose read failed
         self.released = False
         self.wipes = False  # a change diffed so far asks to wipe memories without confirmWipe
         self.unread = self._existing()
@@ -99,6 +102,8 @@ class Pipeline:
     def plan_only(self) -> Plan:
         """Every instance read and diffed, none kept: the plan ``core.make_plan`` makes."""
         self._read_all()
+        if self.broken:
+            raise min(self.broken, key=lambda b: b[0])[1]
         core.refuse_duplicates(self._duplicates(), prune=self.policy.prune)
         return self._plan()
 
@@ -114,6 +119,8 @@ class Pipeline:
         self.ctx = ctx
         self._read_all()
         plan = self._plan()
+        if self.broken:
+            return self._stopped(ctx, plan)
         if plan.unsafe:
             return Streamed(plan, report_of(ctx, []))  # the bound kept every write back
         self.gate.check_whole(plan)
@@ -127,6 +134,17 @@ class Pipeline:
         report.calls_made += len(removed)
         report.non_converged = sorted(self.unconverged | self._verify_late(late))
         return Streamed(plan, report, self.gate.refused)
+
+    def _stopped(self, ctx: RunContext, plan: Plan) -> Streamed:
+        """A read failed: report what was written, name what could not be read, stop."""
+        for slug, exc in sorted(self.broken, key=lambda b: b[0]):
+            reason = f"could not be read ({exc}): nothing more was written; run apply again"
+            self.gate.refuse(f"instance/{slug}", "update", reason)
+        report = report_of(ctx, list(self.done.values()))
+        report.results += self.gate.failed
+        found = self._verify_late([]) if self.recheck else set()
+        report.non_converged = sorted(self.unconverged | found)
+        return Streamed(plan, report, self.gate.refused, stopped=True)
 
     def _waiting(self, change: Change) -> bool:
         """Not written yet, and not held back (duplicates, a moved review)."""
@@ -162,10 +180,16 @@ class Pipeline:
     def _one(self, slug: str) -> None:
         """Read one live instance, diff it, and write it when nothing stands in the way."""
         dupes: list[Duplicate] = []
-        got = read_instance(self.client, self.lists, slug, dupes=dupes)
-        live = got[0] if got is not None else None
-        if live is not None:
-            self._archived(live)
+        try:
+            got = read_instance(self.client, self.lists, slug, dupes=dupes)
+            live = got[0] if got is not None else None
+            if live is not None:
+                self._archived(live)
+        except EngineError as exc:
+            # The plan can no longer be whole: what was written stays reported, no more is.
+            with self.lock:
+                self.broken.append((slug, exc))
+            return
         with self.lock:
             if got is not None:
                 self.versions.add(got[1])
@@ -203,7 +227,7 @@ class Pipeline:
         (changes diffed before the bound allowed writing go out as soon as it does)."""
         if self.ctx is not None and not self.released and self._bound_safe():
             self.released = self._release()
-        if not self.released or self.wipes:
+        if not self.released or self.wipes or self.broken:
             return []
         ready, self.pending = self.pending, []
         self.claimed.update(c.key for c in ready)
@@ -251,9 +275,16 @@ class Pipeline:
             # Pins follow skills this run imported: only a fresh catalog read can judge.
             with self.lock:
                 self.recheck.append(run)
-        elif not self._converged(change.slug):
+        elif not self._read_back(change.slug):
             with self.lock:
                 self.unconverged.add(change.key)
+
+    def _read_back(self, slug: str) -> bool:
+        """Converged; an instance that cannot be read back counts as not converged."""
+        try:
+            return self._converged(slug)
+        except EngineError:
+            return False
 
     def _converged(self, slug: str) -> bool:
         """Read the instance again and diff it: nothing left to change."""

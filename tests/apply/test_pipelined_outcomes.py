@@ -27,6 +27,7 @@ from tests.apply.pipefleet import (
 )
 from tests.cli.helpers import CANARIES, all_files_text, assert_no_canary
 
+ALL = [slug_of(n) for n in range(FLEET)]
 SLACK = '{"botToken":"xoxb-test-bot","appToken":"xapp-test-app","signingSecret":"test-sign"}'
 TASK = """\
 scheduledTasks:
@@ -177,3 +178,32 @@ def test_no_secret_reaches_any_output(fleet: Fleet, tmp_path: Path) -> None:
     assert_no_canary(run.out, run.err, report.read_text(encoding="utf-8"))
     assert_no_canary(all_files_text(fleet.root))
     assert json.loads(report.read_text(encoding="utf-8"))["ok"] is False
+
+
+def test_a_read_that_fails_part_way_stops_writing_and_reports_what_was_applied(
+    fleet: Fleet,
+) -> None:
+    # The 31st export answers 500 (no retry for a 500): some instances are written by then.
+    # The apply must say which ones, name the one it could not read, write nothing more,
+    # and leave a state a second apply finishes (no traceback, no lost report).
+    fleet.edit(ALL)
+    export = "GET /api/instances/:slug/export"
+    failing = FaultRule(FaultKind.ERROR, export, after=30, count=1, status=500)
+    fleet.server.set_faults(FaultPlan([failing]))
+    run = fleet.run("apply", "--auto-approve", "--force")
+
+    assert run.code == 1, run.text
+    assert "Traceback" not in run.text
+    applied = {line.split()[1] for line in run.out.splitlines() if line.startswith("applied:")}
+    written = set(written_slugs(fleet.log()))
+    assert applied == {f"instance/{slug}" for slug in written}, run.text
+    assert written and len(written) < len(ALL)
+    failed = [e for e in error_lines(run.err) if "could not be read" in e]
+    assert len(failed) == 1, run.err
+    assert "nothing more was written" in failed[0] and "run apply again" in failed[0]
+
+    fleet.server.set_faults(FaultPlan([]))
+    fleet.forget()
+    again = fleet.run("apply", "--auto-approve", "--force")
+    assert again.code == 0, again.text
+    assert set(written_slugs(fleet.log())) == set(ALL) - written
