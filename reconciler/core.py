@@ -23,7 +23,7 @@ from reconciler.model import secretenv
 from reconciler.model.objects import State
 from reconciler.model.project import Project
 from reconciler.plan import engineaware, safety
-from reconciler.plan.changes import Duplicate, LiveSnapshot, Plan
+from reconciler.plan.changes import Duplicate, LiveSnapshot, Plan, duplicates_line
 from reconciler.plan.diff import diff
 
 
@@ -117,10 +117,8 @@ def refuse_duplicates(found: Sequence[Duplicate], *, prune: bool) -> tuple[Dupli
     # Only the first copy of a name is managed; the others would run or live on unseen, so
     # they are a change (deleted under --prune), never a warning that leaves exit 0.
     if found and not prune:
-        listed = "; ".join(d.describe() for d in found[:5])
-        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
         raise PlanError(
-            f"duplicates on the engine: {listed}{more}; names must be unique per instance: "
+            f"{duplicates_line(found)}: "
             "run with --prune to delete the extra copies, or delete them on the engine"
         )
     return tuple(found)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -75,6 +75,13 @@ class Duplicate:
         """One line for plans and errors."""
         ident = self.path.rsplit("/", 1)[-1]
         return f"extra {self.label} {self.name!r} of {self.key} (id {ident})"
+
+
+def duplicates_line(found: Sequence[Duplicate]) -> str:
+    """'duplicates on the engine: …; names must be unique per instance' (first five named)."""
+    listed = "; ".join(d.describe() for d in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return f"duplicates on the engine: {listed}{more}; names must be unique per instance"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from reconciler.engine.report import ChangeResult
 from reconciler.errors import PlanError
 from reconciler.plan import safety
-from reconciler.plan.changes import Change, Duplicate, Plan
+from reconciler.plan.changes import Change, Duplicate, Plan, duplicates_line
 
 MOVED = (
     "changed since the plan was reviewed: nothing was written for it; run plan again and review it"
@@ -82,19 +82,15 @@ class Gate:
 
     def refuse_duplicates(self, slug: str, action: str, dupes: Sequence[Duplicate]) -> None:
         """Extra copies would run or live on unseen: the instance waits for --prune."""
-        listed = "; ".join(d.describe() for d in dupes[:5])
-        self.refuse(
-            f"instance/{slug}",
-            action,
-            f"duplicates on the engine: {listed}; names must be unique per instance: not "
-            "written; run with --prune to delete the extra copies, or delete them on the engine",
+        reason = (
+            f"{duplicates_line(dupes)}: not written; "
+            "run with --prune to delete the extra copies, or delete them on the engine"
         )
+        self.refuse(f"instance/{slug}", action, reason, line=reason)  # the line names the key
 
-    def refuse(self, key: str, action: str, reason: str) -> None:
-        """An object left unwritten: a failed result and one error line."""
+    def refuse(self, key: str, action: str, reason: str, *, line: str | None = None) -> None:
+        """An object left unwritten: a failed result and one error line (`key reason`)."""
         with self.lock:
             if key not in {r.key for r in self.failed}:
                 self.failed.append(ChangeResult(key, action, "failed", reason))
-                self.refused.append(
-                    reason if reason.startswith("duplicates") else f"{key} {reason}"
-                )
+                self.refused.append(line or f"{key} {reason}")

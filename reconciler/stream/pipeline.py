@@ -64,13 +64,13 @@ class Pipeline:
         self.desired, self.supplied = desired, supplied
         self.ctx: RunContext | None = None  # None: plan only, nothing is written
         fitted, self.unmanaged = engineaware.fit_desired(desired, lists.caps)
-        have = snapshot(lists, {}).state
+        listed = snapshot(lists, {})  # the lists alone: instances are diffed as they arrive
         self.diff = Differ(
-            project, policy.env, policy.prune, frozenset(supplied), normalize(fitted), have
+            project, policy.env, policy.prune, frozenset(supplied), normalize(fitted), listed.state
         )
         self.skills = diff.skill_changes(self.diff, scoped=policy.only is not None)
         self.world = diff.world(self.diff, self.skills)
-        self.managed = safety.managed_count(snapshot(lists, {}), project, policy.env, fitted)
+        self.managed = safety.managed_count(listed, project, policy.env, fitted)
         self.lock = self.gate.lock
         self.changes: list[Change] = []
         self.done: dict[str, ChangeRun] = {}
@@ -138,7 +138,9 @@ class Pipeline:
     def _stopped(self, ctx: RunContext, plan: Plan) -> Streamed:
         """A read failed: report what was written, name what could not be read, stop."""
         for slug, exc in sorted(self.broken, key=lambda b: b[0]):
-            reason = f"could not be read ({exc}): nothing more was written; run apply again"
+            # An engine may echo what it was sent: blank any secret value this run handled.
+            error = ctx.scrub(str(exc))
+            reason = f"could not be read ({error}): nothing more was written; run apply again"
             self.gate.refuse(f"instance/{slug}", "update", reason)
         report = report_of(ctx, list(self.done.values()))
         report.results += self.gate.failed
