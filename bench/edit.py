@@ -131,10 +131,11 @@ def apply_edit(
     project: Project,
     env: dict[str, str],
     *,
-    prune: bool = False,
+    only: list[str] | None = None,
 ) -> ApplyReport:
-    """Apply `desired` with its verification, pipelined (as the CLI does) or classic."""
-    supplied, policy = core.supplied_vars(desired, env), core.Policy(prune=prune)
+    """Apply `desired` with its verification, pipelined (as the CLI does) or classic;
+    `only`: the instances a scoped run (--changed-since) reads and writes."""
+    supplied, policy = core.supplied_vars(desired, env), core.Policy(only=only)
     if mode == "pipelined":
         done = stream.apply_pipelined(
             client, desired, project, policy, secrets=env, supplied=supplied
@@ -142,7 +143,7 @@ def apply_edit(
         assert not done.plan.unsafe and not done.refused, "the edit must be safe"
         return done.report
     plan = core.make_plan(client, desired, project, policy, supplied=supplied).plan
-    report = core.apply(client, plan, secrets=env, prune=prune)
+    report = core.apply(client, plan, secrets=env)
     core.verify(client, report, desired, project, policy, supplied=supplied)
     return report
 

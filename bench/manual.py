@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any
 
 from bench import fleet, measure
-from reconciler import core, stream
+from bench.edit import apply_edit
 from reconciler.engine.client import EngineClient, EngineConfig
 from reconciler.sandbox.server import SandboxServer
 
@@ -154,11 +154,8 @@ def ours_edit(
     """
     env = fleet.secrets_env(docs)
     desired = fleet.state_of(docs, [fleet.SKILL])
-    project = fleet.project()
-    policy, supplied = core.Policy(only=only), core.supplied_vars(desired, env)
-    done = stream.apply_pipelined(client, desired, project, policy, secrets=env, supplied=supplied)
-    report = done.report
-    if not report.ok() or report.non_converged or done.refused:
+    report = apply_edit("pipelined", client, desired, fleet.project(), env, only=only)
+    if not report.ok() or report.non_converged:
         raise SystemExit(f"apply failed: {report.to_json()}")
 
 
