@@ -196,8 +196,11 @@ def _failure(exc: u3.HTTPError) -> TransportError:
         return ConnectTimedOut(f"no free connection: {reason}")
     if isinstance(exc, u3.ProxyError | u3.LocationValueError | u3.ProxySchemeUnknown):
         return Unusable(reason)
-    # NewConnectionError subclasses ConnectTimeoutError: refused is not a timeout.
-    if isinstance(exc, u3.NewConnectionError | u3.SSLError):
+    # NewConnectionError subclasses ConnectTimeoutError: refused is not a timeout. A TLS
+    # error is "nothing sent" only when the certificate was refused: the same SSLError also
+    # comes from a broken record while the answer is read, after the request went out.
+    refused = isinstance(_innermost(exc), ssl.SSLCertVerificationError)
+    if isinstance(exc, u3.NewConnectionError) or refused:
         return ConnectFailed(reason)
     if isinstance(exc, u3.ConnectTimeoutError):
         return ConnectTimedOut(reason)
@@ -209,10 +212,15 @@ def _failure(exc: u3.HTTPError) -> TransportError:
 
 
 def _reason(exc: BaseException) -> str:
+    inner = _innermost(exc)
+    return str(inner) or type(inner).__name__
+
+
+def _innermost(exc: BaseException) -> BaseException:
     # urllib3 wraps the OS error (refused, reset) in one or two layers that name its pool.
     inner: BaseException | None = exc
     while inner is not None:
         exc = inner
         nested = (a for a in exc.args if isinstance(a, BaseException))
         inner = exc.__cause__ or next(nested, None)
-    return str(exc) or type(exc).__name__
+    return exc

@@ -7,6 +7,7 @@ import datetime
 import gzip
 import ipaddress
 import json
+import os
 import ssl
 import threading
 import time
@@ -23,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from reconciler.engine import EngineClient, EngineConfig
-from reconciler.errors import EngineTimeout, EngineUnavailable, UsageError
+from reconciler.errors import EngineError, EngineTimeout, EngineUnavailable, UsageError
 
 LISTING = json.dumps({"instances": []}).encode()
 
@@ -69,6 +70,9 @@ def serve(reply: Reply = _json, tls: ssl.SSLContext | None = None) -> Iterator[t
                 seen.peers.add(self.client_address[:2])
             reply(self)
 
+        def do_POST(self) -> None:
+            self.do_GET()
+
         def log_message(self, *args: object) -> None:
             pass
 
@@ -96,6 +100,8 @@ def test_the_url_password_is_never_sent_and_the_token_is(monkeypatch: pytest.Mon
     assert headers["authorization"] == "Bearer tok-1"
     assert headers["accept-encoding"] == "gzip, deflate"
     assert "pa55word" not in json.dumps(headers) + seen.lines[0]
+    basic = base64.b64encode(b"user:pa55word").decode()
+    assert all(basic not in v and not v.startswith("Basic") for v in headers.values())
 
 
 def _plain_json(handler: BaseHTTPRequestHandler) -> None:
@@ -166,6 +172,32 @@ def test_tls_certificates_are_verified(tmp_path: Path, monkeypatch: pytest.Monke
         with EngineClient(EngineConfig(url=url, token="tok-2")) as client:
             assert client.get("/api/instances") == {"instances": []}
     assert seen.lines == ["GET /api/instances HTTP/1.1"]
+
+
+def _broken_tls_record(handler: BaseHTTPRequestHandler) -> None:
+    handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
+    # Raw bytes under the TLS layer: the client's read of the answer fails with an SSLError.
+    os.write(handler.connection.fileno(), b"\x17\x03\x03\x00\x05junk!")
+    handler.close_connection = True
+
+
+def test_a_tls_error_after_a_write_was_sent_may_have_landed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only a refused certificate means "nothing sent"; a TLS error while the answer is read
+    # comes after the write went out, so it must not be reported as never sent.
+    tls, cert_file = _self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with (
+        serve(_broken_tls_record, tls=tls) as (url, seen),
+        EngineClient(EngineConfig(url=url, token="tok-3")) as client,
+        pytest.raises(EngineError) as caught,
+    ):
+        client.request("POST", "/api/instances", {"slug": "x"}, what="instance 'x'")
+    assert seen.lines == ["POST /api/instances HTTP/1.1"]
+    assert caught.value.maybe_committed, str(caught.value)
+    assert "may or may not have been applied" in str(caught.value), str(caught.value)
 
 
 def test_the_environment_proxy_is_used_with_its_credentials(
