@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.errors import ArgumentError, UsageError
+from reconciler.model.checks import header_problem
 from reconciler.model.project import DEFAULT_TOKEN_ENV, DEFAULT_URL, Environment, Project
 
 if TYPE_CHECKING:  # the HTTP stack is imported by the commands that talk to an engine
@@ -111,14 +112,10 @@ def engine_config(project: Project, opts: Options) -> EngineConfig:
 
 
 def _check_token(token: str, var: str) -> None:
-    # An HTTP header carries only visible ASCII; say so instead of failing inside httpx.
+    # Named by its variable here; EngineConfig checks again for every other caller.
     # Used for the Bearer token and the management key alike: both travel as headers.
-    bad = next((i for i, ch in enumerate(token) if not "\x21" <= ch <= "\x7e"), None)
-    if bad is not None:
-        raise UsageError(
-            f"{var} has a character that cannot be sent in an HTTP header at position "
-            f"{bad + 1} (a space, a control or a non-ASCII character): copy the token again"
-        )
+    if problem := header_problem(token):
+        raise UsageError(f"{var} {problem}: copy the token again")
 
 
 N = TypeVar("N", int, float)

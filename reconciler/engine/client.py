@@ -32,7 +32,7 @@ from reconciler.engine.transport import (
 )
 from reconciler.engine.workers import run_all
 from reconciler.errors import EngineRejected, Throttled, UsageError
-from reconciler.model.checks import is_loopback_host, public_url
+from reconciler.model.checks import header_problem, is_loopback_host, public_url
 
 T = TypeVar("T")
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024
@@ -56,6 +56,12 @@ class EngineConfig:
     rate_window_s: float = 60.0
     max_workers: int = 8
     retry_budget_s: float = 600.0  # total seconds one run may spend waiting out 429s
+
+    def __post_init__(self) -> None:
+        # http.client would refuse the header with the value in its message.
+        for name, value in (("token", self.token), ("API key", self.api_key)):
+            if problem := header_problem(value):
+                raise UsageError(f"the engine {name} {problem}")
 
 
 @dataclass

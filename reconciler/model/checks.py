@@ -134,6 +134,18 @@ def iso_problem(value: str) -> str | None:
     return None
 
 
+def header_problem(value: str) -> str | None:
+    """Where `value` cannot travel in an HTTP header (only visible ASCII can), never the
+    value itself: tokens and keys are checked with this."""
+    bad = next((i for i, ch in enumerate(value) if not "\x21" <= ch <= "\x7e"), None)
+    if bad is None:
+        return None
+    return (
+        f"has a character that cannot be sent in an HTTP header at position {bad + 1} "
+        "(a space, a control or a non-ASCII character)"
+    )
+
+
 def is_loopback_host(host: str) -> bool:
     """True for localhost and loopback addresses, where plain http is acceptable."""
     if host == "localhost":

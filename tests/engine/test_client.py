@@ -290,3 +290,13 @@ def test_parallel_runs_max_workers_jobs_at_once_and_no_more() -> None:
     with EngineClient(config) as client:
         assert client.parallel([lambda i=i: job(i) for i in range(40)]) == list(range(40))
     assert active == [0, 3]
+
+
+def test_a_token_no_header_can_carry_is_refused_without_echoing_it() -> None:
+    # Any caller, not only the CLI: http.client would otherwise fail with the value inside.
+    bad = [{"token": "tok\nsecret-canary"}, {"token": "t", "api_key": "k\x7fsecret-canary"}]
+    for kwargs in bad:
+        with pytest.raises(UsageError) as caught:
+            EngineConfig(url="http://127.0.0.1:1", **kwargs)
+        assert "HTTP header at position" in str(caught.value)
+        assert "secret-canary" not in str(caught.value)
