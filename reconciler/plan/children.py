@@ -21,7 +21,6 @@ from reconciler.model import secretenv
 from reconciler.model.objects import Instance, OneShotSchedule, ScheduledTask
 from reconciler.plan import operations as op
 from reconciler.plan.fields import (
-    CONFIGURED,
     MISSING,
     DiffContext,
     SkillWorld,
@@ -31,6 +30,7 @@ from reconciler.plan.fields import (
     jsonable,
     ordered_set_fields,
 )
+from reconciler.plan.operations import CONFIGURED
 
 
 def _dump(model: ScheduledTask) -> dict[str, Any]:

@@ -18,13 +18,13 @@ from reconciler.model.objects import Definition, EventSource, Instance
 from reconciler.plan import operations as op
 from reconciler.plan.children import duplicates
 from reconciler.plan.fields import (
-    CONFIGURED,
     MISSING,
     DiffContext,
     OpDraft,
     changed_body,
     compare_set_fields,
 )
+from reconciler.plan.operations import CONFIGURED
 
 VALUE = "(value)"
 CREDENTIAL = "(credential)"

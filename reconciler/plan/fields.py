@@ -31,7 +31,6 @@ from reconciler.model.project import Project
 from reconciler.plan.changes import Kind, Notice
 from reconciler.plan.operations import FieldChange, Operation
 
-CONFIGURED = "configured"
 MISSING = "missing"
 # Expected pin of an assignment that follows a skill which this very plan creates or updates:
 # the engine picks the version string at apply time, so it cannot be known now.

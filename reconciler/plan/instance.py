@@ -31,7 +31,6 @@ from reconciler.plan.assignments import assignments, manual_tools
 from reconciler.plan.children import scheduled_tasks, skill_env
 from reconciler.plan.events import event_sources
 from reconciler.plan.fields import (
-    CONFIGURED,
     MISSING,
     DiffContext,
     SkillWorld,
@@ -43,6 +42,7 @@ from reconciler.plan.fields import (
     jsonable,
 )
 from reconciler.plan.hooks import hooks
+from reconciler.plan.operations import CONFIGURED
 
 AUTH_KEY = "auth_api_key"
 CREATE_FIELDS = ("description", "provider", "model")  # what POST /api/instances reads (§3.5)

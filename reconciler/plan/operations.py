@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
+# How a field change shows a value the plan holds but cannot see (a secret, an encrypted
+# env value): the diff writes it, the executor reads it back from the operation's fields.
+CONFIGURED = "configured"
+
 INSTANCE_CREATE: Final = "instance.create"
 INSTANCE_DELETE: Final = "instance.delete"
 SETTINGS_PATCH: Final = "settings.patch"

@@ -18,12 +18,10 @@ import pytest
 
 from reconciler import core
 from reconciler.engine.client import EngineClient, EngineConfig
-from reconciler.engine.executor.children import HIDDEN
 from reconciler.engine.executor.hooks import _hook_holds
 from reconciler.engine.report import ApplyReport, ChangeResult
 from reconciler.model.objects import State
 from reconciler.model.project import Project, Prune
-from reconciler.plan.fields import CONFIGURED
 from reconciler.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from reconciler.sandbox.server import SandboxServer
 from reconciler.stream import apply_pipelined
@@ -401,7 +399,3 @@ def test_a_hook_answer_confirms_only_the_hook_and_keys_sent(develop: Engine) -> 
     assert not _hook_holds(
         key, {"actionConfig": {"toolName": "webSearch", "args": {"q": 1}}}, answer
     )
-
-
-def test_the_executor_reads_hidden_values_the_way_the_plan_writes_them() -> None:
-    assert HIDDEN == CONFIGURED

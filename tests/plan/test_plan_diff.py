@@ -9,7 +9,8 @@ from reconciler.model.project import Project
 from reconciler.model.secretenv import channel_var, event_source_var, secret_var, skill_env_var
 from reconciler.plan.changes import LiveSnapshot, Notice, Plan
 from reconciler.plan.diff import diff
-from reconciler.plan.fields import CONFIGURED, MISSING, NEW_VERSION
+from reconciler.plan.fields import MISSING, NEW_VERSION
+from reconciler.plan.operations import CONFIGURED
 from reconciler.plan.safety import EMPTY_DESIRED_KEY, fingerprint
 
 from .builders import faq_skill, helpdesk, live_copy, live_faq, live_helpdesk, state

@@ -22,7 +22,7 @@ from reconciler.engine.executor.change import (
 from reconciler.engine.executor.wire import inst_path
 from reconciler.model import secretenv
 from reconciler.model.objects import Instance
-from reconciler.plan.operations import Operation
+from reconciler.plan.operations import CONFIGURED, Operation
 
 
 def put_skill_env(run: ChangeRun, operation: Operation) -> None:
@@ -45,15 +45,10 @@ def put_skill_env(run: ChangeRun, operation: Operation) -> None:
     run.write("PUT", path, {"env": entries}, what=what, confirm=confirm, expect=holds)
 
 
-# How a plan shows a value it holds but cannot see (``reconciler.plan.fields.CONFIGURED``;
-# the executor imports no diff module).
-HIDDEN = "configured"
-
-
 def _hidden(operation: Operation) -> set[str]:
     """Keys whose live value the plan could not see (stored encrypted, or sensitive)."""
     prefix = f"skillEnv.{operation.target}."
-    return {f.path[len(prefix) :] for f in operation.fields if f.old == HIDDEN}
+    return {f.path[len(prefix) :] for f in operation.fields if f.old == CONFIGURED}
 
 
 def _env_holds(entries: list[dict[str, Any]], hidden: set[str]) -> Callable[[Any], bool]:
